@@ -1,2 +1,3 @@
 export * from "./errors.ts";
 export * from "./ir/index.ts";
+export * from "./storage/index.ts";
