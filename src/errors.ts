@@ -96,3 +96,14 @@ export function messageOf(err: unknown): string {
     return String(err);
   }
 }
+
+/**
+ * Thrown by a tool to fail-stop: the proposal aborts and rolls back, the action is marked
+ * `terminal`, and the runtime refuses further proposals until `clearHalt()`.
+ */
+export class TerminalToolError extends CarError {
+  constructor(message: string) {
+    super("tool_error", "tool", message, { terminal: true });
+    this.name = "TerminalToolError";
+  }
+}

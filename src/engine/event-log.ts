@@ -1,0 +1,174 @@
+import { EventSchema, type Event, type EventKind, type EventQuery } from "../ir/event.ts";
+import { ValidationError } from "../errors.ts";
+import { formatPath } from "../ir/parse.ts";
+import { canonicalJson, cloneValue } from "./canonical-json.ts";
+import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
+
+/** What a caller supplies to append: everything but the timestamp and hash fields. */
+export type EventInit = Omit<Event, "timestamp" | "prev_hash" | "hash" | "data"> & { data?: Record<string, unknown> };
+
+export interface EventLogOptions {
+  clock?: Clock;
+  /** Oldest events are dropped past this many (default: unbounded). */
+  maxEvents?: number;
+}
+
+/** Result of `verifyChain`. */
+export type ChainVerification = { verified: number } | { tampered_at: number };
+
+const GENESIS = "0".repeat(64);
+
+/**
+ * The append-only event log of one runtime. Appends are synchronous; when hash chaining is on,
+ * SHA-256 (crypto.subtle, which is async) is computed in append order on a promise queue that
+ * `settled()` awaits.
+ */
+export class EventLog {
+  private events: Event[] = [];
+  private listeners = new Set<(e: Event) => void>();
+  private readonly clock: Clock;
+  private readonly maxEvents: number | undefined;
+  private chained = false;
+  private lastHash: Promise<string> = Promise.resolve(GENESIS);
+
+  constructor(options: EventLogOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.maxEvents = options.maxEvents;
+  }
+
+  /** Appends an event stamped with the clock's time and returns it. */
+  append(init: EventInit): Event {
+    const event: Event = { ...stripUndefined(init), data: cloneValue(init.data ?? {}), timestamp: new Date(this.clock.now()).toISOString() } as Event;
+    this.push(event);
+    return event;
+  }
+
+  private push(event: Event): void {
+    this.events.push(event);
+    if (this.maxEvents !== undefined && this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
+    if (this.chained) {
+      // Each hash covers the previous one, so hashes are computed strictly in append order.
+      this.lastHash = this.lastHash.then(async (prev) => {
+        const h = await hashEvent(event, prev);
+        event.prev_hash = prev;
+        event.hash = h;
+        return h;
+      });
+    }
+    for (const l of this.listeners) l(event);
+  }
+
+  /** Starts SHA-256 chaining: every event appended from now on carries `prev_hash` and `hash`. */
+  enableChain(): void {
+    this.chained = true;
+  }
+
+  get chainEnabled(): boolean {
+    return this.chained;
+  }
+
+  /** Resolves once every pending hash has been computed. */
+  async settled(): Promise<void> {
+    await this.lastHash;
+  }
+
+  /** Recomputes the chain; returns how many chained events verified, or the index of the first bad one. */
+  async verifyChain(): Promise<ChainVerification> {
+    await this.settled();
+    let prev: string | undefined;
+    let verified = 0;
+    for (let i = 0; i < this.events.length; i++) {
+      const e = this.events[i]!;
+      if (e.hash === undefined && e.prev_hash === undefined) {
+        if (prev !== undefined) return { tampered_at: i };
+        continue;
+      }
+      if (e.hash === undefined || e.prev_hash === undefined) return { tampered_at: i };
+      if (prev !== undefined && e.prev_hash !== prev) return { tampered_at: i };
+      if ((await hashEvent(e, e.prev_hash)) !== e.hash) return { tampered_at: i };
+      prev = e.hash;
+      verified++;
+    }
+    return { verified };
+  }
+
+  /** Number of events held. */
+  count(): number {
+    return this.events.length;
+  }
+
+  /** Copies of all events, oldest first. */
+  all(): Event[] {
+    return this.events.map((e) => cloneValue(e));
+  }
+
+  /** Events matching `q`, most recent first (as the reference's `events.query`). */
+  query(q: EventQuery = {}): Event[] {
+    const kinds = q.kinds ? new Set<EventKind>(q.kinds) : undefined;
+    const out: Event[] = [];
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const e = this.events[i]!;
+      if (kinds && !kinds.has(e.kind)) continue;
+      if (q.action_id !== undefined && e.action_id !== q.action_id) continue;
+      if (q.proposal_id !== undefined && e.proposal_id !== q.proposal_id) continue;
+      if (q.since !== undefined && Date.parse(e.timestamp) < Date.parse(q.since)) continue;
+      if (q.until !== undefined && Date.parse(e.timestamp) > Date.parse(q.until)) continue;
+      out.push(cloneValue(e));
+      if (q.limit !== undefined && out.length >= q.limit) break;
+    }
+    return out;
+  }
+
+  /** Calls `fn` with every event appended from now on; returns the unsubscribe function. */
+  subscribe(fn: (e: Event) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** One JSON object per line, oldest first, after pending hashes are done. */
+  async toJSONL(): Promise<string> {
+    await this.settled();
+    return this.events.map((e) => JSON.stringify(e)).join("\n") + (this.events.length ? "\n" : "");
+  }
+
+  /** Rebuilds a log from JSONL. A malformed line is a ValidationError naming its line number. */
+  static fromJSONL(text: string, options: EventLogOptions = {}): EventLog {
+    const log = new EventLog(options);
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      if (!line) continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (err) {
+        throw new ValidationError("events", "event log", [{ path: `line ${i + 1}`, message: `not JSON: ${(err as Error).message}` }]);
+      }
+      const res = EventSchema.safeParse(raw);
+      if (!res.success) {
+        throw new ValidationError("events", "event log", res.error.issues.map((x) => ({ path: `line ${i + 1}: ${formatPath(x.path)}`, message: x.message })));
+      }
+      log.events.push(res.data);
+    }
+    const last = log.events[log.events.length - 1];
+    if (last?.hash) {
+      log.chained = true;
+      log.lastHash = Promise.resolve(last.hash);
+    }
+    return log;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  const out = {} as T;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+async function hashEvent(e: Event, prevHash: string): Promise<string> {
+  const { hash: _h, prev_hash: _p, ...rest } = e;
+  const bytes = new TextEncoder().encode(canonicalJson({ ...rest, prev_hash: prevHash }));
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,302 @@
+import type { Action } from "../ir/action.ts";
+import type { ActionProposal } from "../ir/proposal.ts";
+import type { ActionResult, ActionStatus, CostSummary, ProposalResult } from "../ir/results.ts";
+import { CanceledError, CarError, TerminalToolError, TimeoutError, messageOf } from "../errors.ts";
+import { reasonOf, sleep, type Clock } from "./clock.ts";
+import type { Dag } from "./dag.ts";
+import { paramsDigest } from "./digest.ts";
+import type { EventInit, EventLog } from "./event-log.ts";
+import type { ActionGuard, ToolMiddleware, Violation } from "./hooks.ts";
+import { checkPrecondition, describePrecondition } from "./preconditions.ts";
+import { UnresolvedReference, resolveReferences } from "./references.ts";
+import type { StateStore } from "./state-store.ts";
+import type { ToolCall, ToolExecutor, ToolRegistry } from "./tools.ts";
+
+/** Everything one proposal run needs from its runtime. */
+export interface ExecutionContext {
+  state: StateStore;
+  events: EventLog;
+  tools: ToolRegistry;
+  executor: ToolExecutor | undefined;
+  clock: Clock;
+  guards: readonly ActionGuard[];
+  middleware: readonly ToolMiddleware[];
+  /** Most actions of one level running at once. */
+  maxConcurrentActions: number;
+  /** Base of the retry backoff: the n-th retry waits base × 2ⁿ⁻¹ ms. */
+  retryBaseDelayMs: number;
+  /** Stamped on every event (e.g. the daemon session's policy scope). */
+  eventTags?: Pick<EventInit, "run_id" | "client_id" | "policy_session_id">;
+}
+
+/** Outcome details the runtime needs beyond the wire result. */
+export interface RunOutcome {
+  result: ProposalResult;
+  /** Id of the action that aborted the proposal, if one did. */
+  abortedBy: string | undefined;
+  canceled: boolean;
+  /** A tool raised TerminalToolError. */
+  terminal: boolean;
+  /** Actions rejected by a guard, with their violations (for replan). */
+  rejections: Array<{ action_id: string; violations: Violation[] }>;
+}
+
+type ErrorClass = "timeout" | "rejected_by_policy" | "tool_error" | "validation" | "canceled" | "unknown";
+
+class ActionFailure extends Error {
+  constructor(
+    message: string,
+    readonly errorClass: ErrorClass,
+    readonly terminal = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Executes a validated proposal level by level. Assumes the DAG was already built (and so is acyclic). */
+export async function runProposal(ctx: ExecutionContext, proposal: ActionProposal, dag: Dag, signal?: AbortSignal): Promise<RunOutcome> {
+  const { state, events, clock } = ctx;
+  const tags = ctx.eventTags ?? {};
+  const emit = (e: EventInit) => events.append({ ...tags, proposal_id: proposal.id, ...e });
+  const started = clock.now();
+  const byId = new Map(proposal.actions.map((a) => [a.id, a]));
+  const results = new Map<string, ActionResult>();
+  const outputs = new Map<string, unknown>();
+  const cost: CostSummary = { tool_calls: 0, actions_executed: 0, actions_rejected: 0, actions_skipped: 0, total_duration_ms: 0, retries: 0 };
+  const rejections: RunOutcome["rejections"] = [];
+  const snapshot = state.snapshot();
+
+  // One controller for the whole proposal: fires on the caller's cancel and when an action aborts.
+  const proposalCtl = new AbortController();
+  const onCallerAbort = () => proposalCtl.abort(new CanceledError("engine", reasonOf(signal!)));
+  if (signal?.aborted) onCallerAbort();
+  else signal?.addEventListener("abort", onCallerAbort, { once: true });
+
+  let abortedBy: string | undefined;
+  let terminal = false;
+
+  const finish = (a: Action, status: ActionStatus, fields: Partial<ActionResult>, t0: number): ActionResult => {
+    const r: ActionResult = {
+      action_id: a.id,
+      status,
+      output: fields.output ?? null,
+      error: fields.error ?? null,
+      state_changes: fields.state_changes ?? {},
+      duration_ms: Math.max(0, clock.now() - t0),
+      timestamp: new Date(clock.now()).toISOString(),
+      ...(fields.terminal ? { terminal: true as const } : {}),
+    };
+    results.set(a.id, r);
+    if (status === "succeeded" || status === "failed") cost.actions_executed++;
+    else if (status === "skipped") cost.actions_skipped++;
+    else if (status === "rejected") cost.actions_rejected++;
+    return r;
+  };
+
+  const skip = (a: Action, reason: string) => {
+    finish(a, "skipped", { error: reason }, clock.now());
+    emit({ kind: "action_skipped", action_id: a.id, data: { reason } });
+  };
+
+  const abortProposal = (a: Action, why: string) => {
+    if (abortedBy === undefined && !proposalCtl.signal.aborted) {
+      abortedBy = a.id;
+      proposalCtl.abort(new CanceledError("engine", `proposal aborted: action ${a.id} ${why}`));
+    }
+  };
+
+  const guardContext = () => ({ proposal, state, toolCalls: cost.tool_calls, actionsExecuted: cost.actions_executed, elapsedMs: clock.now() - started });
+
+  const invokeTool = async (a: Action, call: ToolCall): Promise<unknown> => {
+    const dispatch = async (c: ToolCall): Promise<unknown> => {
+      cost.tool_calls++;
+      const handler = ctx.tools.handler(c.tool);
+      if (handler) return handler(c.parameters, c);
+      if (!ctx.tools.has(c.tool)) throw new ActionFailure(`unknown tool: ${c.tool}`, "validation");
+      if (!ctx.executor) throw new ActionFailure(`no handler or executor for tool: ${c.tool}`, "tool_error");
+      return ctx.executor.execute(c);
+    };
+    const chain = ctx.middleware.reduceRight<(c: ToolCall) => Promise<unknown>>((next, mw) => (c) => mw(c, a, next), dispatch);
+    return chain(call);
+  };
+
+  /** One attempt with its own signal (timeout + proposal abort); never waits on a tool past its deadline. */
+  const attemptTool = async (a: Action, parameters: Record<string, unknown>, attempt: number): Promise<unknown> => {
+    const ctl = new AbortController();
+    const forward = () => ctl.abort(proposalCtl.signal.reason);
+    if (proposalCtl.signal.aborted) forward();
+    else proposalCtl.signal.addEventListener("abort", forward, { once: true });
+    const cancelTimer = a.timeout_ms !== undefined ? clock.setTimer(a.timeout_ms, () => ctl.abort(new TimeoutError("engine", `action ${a.id}`, a.timeout_ms!))) : () => {};
+    const call: ToolCall = { tool: a.tool!, parameters, action_id: a.id, proposal_id: proposal.id, attempt, signal: ctl.signal, ...(a.timeout_ms !== undefined ? { timeout_ms: a.timeout_ms } : {}) };
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        const onAbort = () => reject(ctl.signal.reason);
+        if (ctl.signal.aborted) return onAbort();
+        ctl.signal.addEventListener("abort", onAbort, { once: true });
+        invokeTool(a, call).then(resolve, reject).finally(() => ctl.signal.removeEventListener("abort", onAbort));
+      });
+    } catch (err) {
+      throw toFailure(err);
+    } finally {
+      cancelTimer();
+      proposalCtl.signal.removeEventListener("abort", forward);
+    }
+  };
+
+  const applyEffects = (a: Action, changes: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(changes)) state.set(k, v);
+    if (Object.keys(changes).length > 0) emit({ kind: "state_changed", action_id: a.id, data: { changes } });
+  };
+
+  const runAction = async (a: Action): Promise<void> => {
+    const t0 = clock.now();
+    if (proposalCtl.signal.aborted) {
+      return skip(a, abortedBy !== undefined ? `skipped: proposal aborted by action ${abortedBy}` : `canceled: ${reasonOf(proposalCtl.signal)}`);
+    }
+    for (const d of depsOf(a)) {
+      const r = results.get(d);
+      if (!r || r.status !== "succeeded") return skip(a, `skipped: dependency ${d} ${r ? r.status : "did not run"}`);
+    }
+
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = resolveReferences(a.parameters, (id) => {
+        if (!outputs.has(id)) throw new UnresolvedReference(`unresolved reference $${id}.output: action ${id} has no output`);
+        return outputs.get(id);
+      }) as Record<string, unknown>;
+    } catch (err) {
+      return fail(a, new ActionFailure(messageOf(err), "validation"), t0, 1);
+    }
+
+    const violations: Violation[] = [];
+    for (const g of ctx.guards) violations.push(...(await g.check(a, parameters, guardContext())));
+    if (violations.length > 0) {
+      rejections.push({ action_id: a.id, violations });
+      for (const v of violations) if (v.source === "policy") emit({ kind: "policy_violation", action_id: a.id, data: { policy_name: v.name, reason: v.reason } });
+      const error = `rejected: ${violations.map((v) => `${v.name}: ${v.reason}`).join("; ")}`;
+      finish(a, "rejected", { error }, t0);
+      emit({ kind: "action_rejected", action_id: a.id, data: { reason: error, violations: violations.map((v) => ({ source: v.source, name: v.name })) } });
+      if (a.failure_behavior !== "skip") abortProposal(a, "was rejected");
+      return;
+    }
+    emit({ kind: "action_validated", action_id: a.id });
+
+    const unmet = a.preconditions.find((p) => !checkPrecondition(p, state));
+    if (unmet) {
+      const error = `precondition failed: ${describePrecondition(unmet)}`;
+      if (a.failure_behavior === "skip") return skip(a, error);
+      return fail(a, new ActionFailure(error, "validation"), t0, 1);
+    }
+
+    const attempts = a.type === "tool_call" && a.failure_behavior === "retry" ? a.max_retries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      emit({ kind: "action_executing", action_id: a.id, data: { attempt } });
+      try {
+        const { output, changes } = await perform(a, parameters, attempt);
+        applyEffects(a, changes);
+        outputs.set(a.id, output);
+        finish(a, "succeeded", { output, state_changes: changes }, t0);
+        emit({ kind: "action_succeeded", action_id: a.id, data: { attempt, output, duration_ms: results.get(a.id)!.duration_ms } });
+        return;
+      } catch (err) {
+        const failure = toFailure(err);
+        const retryable = attempt < attempts && !failure.terminal && failure.errorClass !== "canceled" && !proposalCtl.signal.aborted;
+        if (!retryable) return fail(a, failure, t0, attempt);
+        const delay = ctx.retryBaseDelayMs * 2 ** (attempt - 1);
+        cost.retries++;
+        emit({ kind: "action_retrying", action_id: a.id, data: { attempt: attempt + 1, delay_ms: delay, error: failure.message, error_class: failure.errorClass } });
+        try {
+          await sleep(clock, delay, proposalCtl.signal);
+        } catch (e) {
+          return fail(a, toFailure(e), t0, attempt);
+        }
+      }
+    }
+  };
+
+  const depsOf = (a: Action) => dag.deps.get(a.id) ?? new Set<string>();
+
+  const fail = (a: Action, f: ActionFailure, t0: number, attempt: number) => {
+    finish(a, "failed", { error: f.message, ...(f.terminal ? { terminal: true as const } : {}) }, t0);
+    emit({
+      kind: "action_failed",
+      action_id: a.id,
+      data: { attempt, error: f.message, error_class: f.errorClass, params_digest: paramsDigest(a.parameters), expected_effects: Object.keys(a.expected_effects), ...(f.terminal ? { terminal: true } : {}) },
+    });
+    if (f.terminal) terminal = true;
+    if (f.terminal || a.failure_behavior !== "skip") abortProposal(a, f.errorClass === "canceled" ? "was canceled" : "failed");
+  };
+
+  const perform = async (a: Action, parameters: Record<string, unknown>, attempt: number): Promise<{ output: unknown; changes: Record<string, unknown> }> => {
+    switch (a.type) {
+      case "tool_call": {
+        const raw = await attemptTool(a, parameters, attempt);
+        const output = raw === undefined ? null : raw;
+        const changes: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(a.expected_effects)) {
+          changes[k] = resolveReferences(v, (id) => (id === a.id ? output : outputs.get(id) ?? null));
+        }
+        return { output, changes };
+      }
+      case "state_write": {
+        const key = parameters["key"] as string;
+        const value = parameters["value"] === undefined ? null : parameters["value"];
+        return { output: value, changes: { [key]: value } };
+      }
+      case "state_read":
+        return { output: state.get(parameters["key"] as string), changes: {} };
+      case "assertion": {
+        if (typeof parameters["key"] === "string") {
+          const p = { key: parameters["key"], operator: typeof parameters["operator"] === "string" ? parameters["operator"] : "eq", value: parameters["value"] ?? null, description: typeof parameters["description"] === "string" ? parameters["description"] : "" };
+          if (!checkPrecondition(p, state)) throw new ActionFailure(`assertion failed: ${describePrecondition(p)}`, "validation");
+        }
+        return { output: true, changes: {} };
+      }
+    }
+  };
+
+  emit({ kind: "state_snapshot", data: { keys: Object.keys(snapshot).length } });
+  for (const level of dag.levels) {
+    const queue = level.map((id) => byId.get(id)!);
+    const width = Math.max(1, ctx.maxConcurrentActions);
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) await runAction(queue[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(width, queue.length) }, worker));
+  }
+  signal?.removeEventListener("abort", onCallerAbort);
+
+  const canceled = abortedBy === undefined && proposalCtl.signal.aborted;
+  if (abortedBy !== undefined || canceled) {
+    state.restore(snapshot);
+    const rolledBack: string[] = [];
+    for (const r of results.values()) {
+      if (r.status === "succeeded") {
+        r.rolled_back = true;
+        rolledBack.push(r.action_id);
+      }
+    }
+    emit({
+      kind: "state_rollback",
+      data: { reason: canceled ? `canceled: ${reasonOf(proposalCtl.signal)}` : `aborted by action ${abortedBy}`, rolled_back: rolledBack, warning: "state effects were rolled back; external effects may remain" },
+    });
+  } else {
+    emit({ kind: "state_committed", data: { keys: state.keys().length } });
+  }
+  cost.total_duration_ms = Math.max(0, clock.now() - started);
+  const ordered = proposal.actions.map((a) => results.get(a.id)!);
+  const status = canceled ? "canceled" : abortedBy !== undefined ? "aborted" : "completed";
+  emit({ kind: "proposal_completed", data: { status, cost: { ...cost }, ...(abortedBy !== undefined ? { aborted_by: abortedBy } : {}) } });
+  return { result: { proposal_id: proposal.id, results: ordered, cost }, abortedBy, canceled, terminal, rejections };
+}
+
+function toFailure(err: unknown): ActionFailure {
+  if (err instanceof ActionFailure) return err;
+  if (err instanceof TerminalToolError) return new ActionFailure(messageOf(err), "tool_error", true);
+  if (err instanceof CarError) {
+    const cls: ErrorClass = err.code === "timeout" ? "timeout" : err.code === "canceled" ? "canceled" : err.code === "policy_violation" ? "rejected_by_policy" : err.code === "invalid_input" ? "validation" : "tool_error";
+    return new ActionFailure(messageOf(err), cls, err.details?.["terminal"] === true);
+  }
+  return new ActionFailure(messageOf(err), "tool_error");
+}

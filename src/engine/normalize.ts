@@ -1,0 +1,15 @@
+import { ActionProposalSchema, type ActionProposal } from "../ir/proposal.ts";
+import { parseWith } from "../ir/parse.ts";
+import type { Clock } from "./clock.ts";
+import { hexId, uuidFrom, type Random } from "./random.ts";
+
+/** Parses a proposal from untrusted input and fills in missing ids and the timestamp. */
+export function normalizeProposal(input: unknown, clock: Clock, random: Random): ActionProposal {
+  const p = parseWith(ActionProposalSchema, input, "proposal", "ir", "invalid_proposal");
+  return {
+    ...p,
+    id: p.id ?? hexId(random, 12),
+    timestamp: p.timestamp ?? new Date(clock.now()).toISOString(),
+    actions: p.actions.map((a) => ({ ...a, id: a.id ?? uuidFrom(random) })),
+  };
+}
