@@ -16,9 +16,19 @@ function sortDeep(v: unknown): unknown {
   return v;
 }
 
-/** A deep copy of a JSON-like value (structuredClone keeps Uint8Array and Dates intact). */
+/**
+ * A deep copy of a JSON-like value. Plain objects and arrays are copied directly (much cheaper
+ * than structuredClone for the small values on the hot path); anything else (Uint8Array, Date,
+ * Map…) goes through structuredClone.
+ */
 export function cloneValue<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(cloneValue) as T;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = cloneValue((v as Record<string, unknown>)[k]);
+  return out as T;
 }
 
 /** Structural equality of JSON-like values. */

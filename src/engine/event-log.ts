@@ -39,7 +39,14 @@ export class EventLog {
 
   /** Appends an event stamped with the clock's time and returns it. */
   append(init: EventInit): Event {
-    const event: Event = { ...stripUndefined(init), data: cloneValue(init.data ?? {}), timestamp: new Date(this.clock.now()).toISOString() } as Event;
+    const event = { kind: init.kind } as Event;
+    if (init.run_id !== undefined) event.run_id = init.run_id;
+    if (init.client_id !== undefined) event.client_id = init.client_id;
+    if (init.policy_session_id !== undefined) event.policy_session_id = init.policy_session_id;
+    if (init.action_id !== undefined) event.action_id = init.action_id;
+    if (init.proposal_id !== undefined) event.proposal_id = init.proposal_id;
+    event.data = init.data ? cloneValue(init.data) : {};
+    event.timestamp = this.timestamp();
     this.push(event);
     return event;
   }
@@ -57,6 +64,18 @@ export class EventLog {
       });
     }
     for (const l of this.listeners) l(event);
+  }
+
+  private lastMs = NaN;
+  private lastIso = "";
+  /** ISO time of now; consecutive events in the same millisecond share one string. */
+  private timestamp(): string {
+    const ms = this.clock.now();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    return this.lastIso;
   }
 
   /** Starts SHA-256 chaining: every event appended from now on carries `prev_hash` and `hash`. */
@@ -158,12 +177,6 @@ export class EventLog {
     }
     return log;
   }
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 async function hashEvent(e: Event, prevHash: string): Promise<string> {

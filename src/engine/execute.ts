@@ -120,28 +120,57 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     return chain(call);
   };
 
-  /** One attempt with its own signal (timeout + proposal abort); never waits on a tool past its deadline. */
-  const attemptTool = async (a: Action, parameters: Record<string, unknown>, attempt: number): Promise<unknown> => {
-    const ctl = new AbortController();
-    const forward = () => ctl.abort(proposalCtl.signal.reason);
-    if (proposalCtl.signal.aborted) forward();
-    else proposalCtl.signal.addEventListener("abort", forward, { once: true });
-    const cancelTimer = a.timeout_ms !== undefined ? clock.setTimer(a.timeout_ms, () => ctl.abort(new TimeoutError("engine", `action ${a.id}`, a.timeout_ms!))) : () => {};
-    const call: ToolCall = { tool: a.tool!, parameters, action_id: a.id, proposal_id: proposal.id, attempt, signal: ctl.signal, ...(a.timeout_ms !== undefined ? { timeout_ms: a.timeout_ms } : {}) };
-    try {
-      return await new Promise<unknown>((resolve, reject) => {
-        const onAbort = () => reject(ctl.signal.reason);
-        if (ctl.signal.aborted) return onAbort();
-        ctl.signal.addEventListener("abort", onAbort, { once: true });
-        invokeTool(a, call).then(resolve, reject).finally(() => ctl.signal.removeEventListener("abort", onAbort));
-      });
-    } catch (err) {
-      throw toFailure(err);
-    } finally {
-      cancelTimer();
-      proposalCtl.signal.removeEventListener("abort", forward);
-    }
-  };
+  // One listener on the proposal signal fans out to every attempt in flight (no listener per tool).
+  const inflight = new Set<(reason: unknown) => void>();
+  proposalCtl.signal.addEventListener("abort", () => {
+    for (const f of [...inflight]) f(proposalCtl.signal.reason);
+  }, { once: true });
+
+  /**
+   * One attempt. Its signal fires on timeout, cancel and proposal abort, and the engine never
+   * waits on a tool past it. The AbortController is created only if the tool reads `signal`.
+   */
+  const attemptTool = (a: Action, parameters: Record<string, unknown>, attempt: number): Promise<unknown> =>
+    new Promise<unknown>((resolve, reject) => {
+      if (proposalCtl.signal.aborted) return reject(toFailure(proposalCtl.signal.reason));
+      let ctl: AbortController | undefined;
+      let abortReason: unknown;
+      let done = false;
+      let cancelTimer = () => {};
+      const settle = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        inflight.delete(onAbort);
+        cancelTimer();
+        fn();
+      };
+      const onAbort = (reason: unknown) => {
+        abortReason = reason;
+        ctl?.abort(reason);
+        settle(() => reject(toFailure(reason)));
+      };
+      inflight.add(onAbort);
+      if (a.timeout_ms !== undefined) cancelTimer = clock.setTimer(a.timeout_ms, () => onAbort(new TimeoutError("engine", `action ${a.id}`, a.timeout_ms!)));
+      const call: ToolCall = {
+        tool: a.tool!,
+        parameters,
+        action_id: a.id,
+        proposal_id: proposal.id,
+        attempt,
+        ...(a.timeout_ms !== undefined ? { timeout_ms: a.timeout_ms } : {}),
+        get signal(): AbortSignal {
+          if (!ctl) {
+            ctl = new AbortController();
+            if (abortReason !== undefined) ctl.abort(abortReason);
+          }
+          return ctl.signal;
+        },
+      };
+      invokeTool(a, call).then(
+        (v) => settle(() => resolve(v)),
+        (e) => settle(() => reject(toFailure(e))),
+      );
+    });
 
   const applyEffects = (a: Action, changes: Record<string, unknown>) => {
     for (const [k, v] of Object.entries(changes)) state.set(k, v);
