@@ -7,9 +7,9 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Runs `fn` once to warm up, then `runs` times; returns the per-run milliseconds. */
-export async function timeRuns(runs: number, fn: () => Promise<void>): Promise<number[]> {
-  await fn();
+/** Runs `fn` `warmups` times to warm up the JIT, then `runs` times; returns the per-run milliseconds. */
+export async function timeRuns(runs: number, fn: () => Promise<void>, warmups = 1): Promise<number[]> {
+  for (let i = 0; i < warmups; i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();

@@ -8,7 +8,7 @@ import { paramsDigest } from "./digest.ts";
 import type { EventInit, EventLog } from "./event-log.ts";
 import type { ActionGuard, ToolMiddleware, Violation } from "./hooks.ts";
 import { checkPrecondition, describePrecondition } from "./preconditions.ts";
-import { UnresolvedReference, resolveReferences } from "./references.ts";
+import { UnresolvedReference, referencedIds, resolveReferences } from "./references.ts";
 import type { StateStore } from "./state-store.ts";
 import type { ToolCall, ToolExecutor, ToolRegistry } from "./tools.ts";
 
@@ -60,6 +60,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   const emit = (e: EventInit) => events.append({ ...tags, proposal_id: proposal.id, ...e });
   const started = clock.now();
   const byId = new Map(proposal.actions.map((a) => [a.id, a]));
+  const hasRefs = new Set(proposal.actions.filter((a) => referencedIds(a.parameters).size > 0).map((a) => a.id));
   const results = new Map<string, ActionResult>();
   const outputs = new Map<string, unknown>();
   const cost: CostSummary = { tool_calls: 0, actions_executed: 0, actions_rejected: 0, actions_skipped: 0, total_duration_ms: 0, retries: 0 };
@@ -107,18 +108,19 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
 
   const guardContext = () => ({ proposal, state, toolCalls: cost.tool_calls, actionsExecuted: cost.actions_executed, elapsedMs: clock.now() - started });
 
-  const invokeTool = async (a: Action, call: ToolCall): Promise<unknown> => {
-    const dispatch = async (c: ToolCall): Promise<unknown> => {
-      cost.tool_calls++;
-      const handler = ctx.tools.handler(c.tool);
-      if (handler) return handler(c.parameters, c);
-      if (!ctx.tools.has(c.tool)) throw new ActionFailure(`unknown tool: ${c.tool}`, "validation");
-      if (!ctx.executor) throw new ActionFailure(`no handler or executor for tool: ${c.tool}`, "tool_error");
-      return ctx.executor.execute(c);
-    };
-    const chain = ctx.middleware.reduceRight<(c: ToolCall) => Promise<unknown>>((next, mw) => (c) => mw(c, a, next), dispatch);
-    return chain(call);
+  const dispatch = async (c: ToolCall): Promise<unknown> => {
+    cost.tool_calls++;
+    const handler = ctx.tools.handler(c.tool);
+    if (handler) return handler(c.parameters, c);
+    if (!ctx.tools.has(c.tool)) throw new ActionFailure(`unknown tool: ${c.tool}`, "validation");
+    if (!ctx.executor) throw new ActionFailure(`no handler or executor for tool: ${c.tool}`, "tool_error");
+    return ctx.executor.execute(c);
   };
+  // The middleware chain is built once per proposal, not per call.
+  const invokeTool = ctx.middleware.reduceRight<(c: ToolCall, a: Action) => Promise<unknown>>(
+    (next, mw) => (c, a) => mw(c, a, (c2) => next(c2, a)),
+    (c) => dispatch(c),
+  );
 
   // One listener on the proposal signal fans out to every attempt in flight (no listener per tool).
   const inflight = new Set<(reason: unknown) => void>();
@@ -166,7 +168,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
           return ctl.signal;
         },
       };
-      invokeTool(a, call).then(
+      invokeTool(call, a).then(
         (v) => settle(() => resolve(v)),
         (e) => settle(() => reject(toFailure(e))),
       );
@@ -187,9 +189,9 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
       if (!r || r.status !== "succeeded") return skip(a, `skipped: dependency ${d} ${r ? r.status : "did not run"}`);
     }
 
-    let parameters: Record<string, unknown>;
+    let parameters: Record<string, unknown> = a.parameters;
     try {
-      parameters = resolveReferences(a.parameters, (id) => {
+      if (hasRefs.has(a.id)) parameters = resolveReferences(a.parameters, (id) => {
         if (!outputs.has(id)) throw new UnresolvedReference(`unresolved reference $${id}.output: action ${id} has no output`);
         return outputs.get(id);
       }) as Record<string, unknown>;
