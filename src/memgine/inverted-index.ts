@@ -1,0 +1,191 @@
+import { TopK } from "./top-k.ts";
+
+/** BM25 parameters. */
+export interface Bm25Settings {
+  /** Term-frequency saturation. Default 1.2. */
+  k1: number;
+  /** Length normalisation. Default 0.75. */
+  b: number;
+}
+
+export const DEFAULT_BM25: Bm25Settings = { k1: 1.2, b: 0.75 };
+
+/** A term's postings: parallel growable arrays of document slots and weighted term counts. */
+interface PostingList {
+  docs: Int32Array;
+  tfs: Float32Array;
+  len: number;
+  /** Postings whose document was removed; compacted lazily. */
+  dead: number;
+}
+
+/** One scored document. */
+export interface ScoredDoc {
+  id: string;
+  score: number;
+}
+
+/**
+ * An inverted index scored with BM25. A query touches only the postings of its own terms, never
+ * every document. Slots are never reused, so a stale posting can never point at a new document.
+ */
+export class InvertedIndex {
+  private readonly postings = new Map<string, PostingList>();
+  private readonly slotOf = new Map<string, number>();
+  private ids: string[] = [];
+  private live = new Uint8Array(1024);
+  private docLen = new Float32Array(1024);
+  private scores = new Float64Array(1024);
+  private touched = new Int32Array(1024);
+  private liveCount = 0;
+  private totalLen = 0;
+
+  constructor(private readonly bm25: Bm25Settings = DEFAULT_BM25) {}
+
+  /** Documents currently indexed. */
+  get size(): number {
+    return this.liveCount;
+  }
+
+  /** Slots ever allocated (live or not); `rebuild` when much larger than `size`. */
+  get slots(): number {
+    return this.ids.length;
+  }
+
+  has(id: string): boolean {
+    return this.slotOf.has(id);
+  }
+
+  /** Number of live documents holding `term`. */
+  docFreq(term: string): number {
+    const pl = this.postings.get(term);
+    return pl ? pl.len - pl.dead : 0;
+  }
+
+  /** Indexes a document given its term → weighted count map. Re-adding an id replaces it. */
+  add(id: string, terms: ReadonlyMap<string, number>, oldTerms?: ReadonlyMap<string, number>): void {
+    if (this.slotOf.has(id)) this.remove(id, oldTerms ?? new Map());
+    const slot = this.ids.length;
+    this.ids.push(id);
+    this.ensureCapacity(slot + 1);
+    this.slotOf.set(id, slot);
+    let len = 0;
+    for (const [term, tf] of terms) {
+      let pl = this.postings.get(term);
+      if (!pl) this.postings.set(term, (pl = { docs: new Int32Array(4), tfs: new Float32Array(4), len: 0, dead: 0 }));
+      if (pl.len === pl.docs.length) {
+        const docs = new Int32Array(pl.docs.length * 2);
+        docs.set(pl.docs);
+        const tfs = new Float32Array(pl.tfs.length * 2);
+        tfs.set(pl.tfs);
+        pl.docs = docs;
+        pl.tfs = tfs;
+      }
+      pl.docs[pl.len] = slot;
+      pl.tfs[pl.len] = Math.min(tf, 65535);
+      pl.len++;
+      len += tf;
+    }
+    this.live[slot] = 1;
+    this.docLen[slot] = len;
+    this.liveCount++;
+    this.totalLen += len;
+  }
+
+  /**
+   * Removes a document. `terms` are the terms it was indexed with (the caller re-tokenizes its
+   * text rather than the index keeping a copy of every document's terms).
+   */
+  remove(id: string, terms: ReadonlyMap<string, number>): boolean {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return false;
+    this.slotOf.delete(id);
+    this.live[slot] = 0;
+    this.liveCount--;
+    this.totalLen -= this.docLen[slot]!;
+    for (const term of terms.keys()) {
+      const pl = this.postings.get(term);
+      if (!pl) continue;
+      pl.dead++;
+      if (pl.dead === pl.len) this.postings.delete(term);
+    }
+    return true;
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.postings.clear();
+    this.slotOf.clear();
+    this.ids = [];
+    this.live = new Uint8Array(1024);
+    this.docLen = new Float32Array(1024);
+    this.liveCount = 0;
+    this.totalLen = 0;
+  }
+
+  /** The `limit` best documents for the query terms, best first. */
+  search(queryTerms: ReadonlyMap<string, number>, limit: number): ScoredDoc[] {
+    if (this.liveCount === 0 || limit <= 0) return [];
+    const { k1, b } = this.bm25;
+    const n = this.liveCount;
+    const avgdl = this.totalLen / n || 1;
+    const lenA = k1 * (1 - b);
+    const lenB = (k1 * b) / avgdl;
+    const scores = this.scores;
+    const touched = this.touched;
+    const live = this.live;
+    const docLen = this.docLen;
+    let nTouched = 0;
+    for (const [term, qw] of queryTerms) {
+      const pl = this.postings.get(term);
+      if (!pl) continue;
+      if (pl.dead > 16 && pl.dead * 4 > pl.len) this.compact(pl);
+      const df = pl.len - pl.dead;
+      if (df <= 0) continue;
+      const w = Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (k1 + 1) * qw;
+      const docs = pl.docs;
+      const tfs = pl.tfs;
+      for (let i = 0, len = pl.len; i < len; i++) {
+        const d = docs[i]!;
+        if (live[d] === 0) continue;
+        const tf = tfs[i]!;
+        if (scores[d] === 0) touched[nTouched++] = d;
+        scores[d]! += (w * tf) / (tf + lenA + lenB * docLen[d]!);
+      }
+    }
+    const top = new TopK(limit);
+    for (let i = 0; i < nTouched; i++) {
+      const d = touched[i]!;
+      top.offer(d, scores[d]!);
+      scores[d] = 0;
+    }
+    return top.sorted().map(({ key, score }) => ({ id: this.ids[key]!, score }));
+  }
+
+  private compact(pl: PostingList): void {
+    let j = 0;
+    for (let i = 0; i < pl.len; i++) {
+      const d = pl.docs[i]!;
+      if (this.live[d] === 0) continue;
+      pl.docs[j] = d;
+      pl.tfs[j] = pl.tfs[i]!;
+      j++;
+    }
+    pl.len = j;
+    pl.dead = 0;
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.live.length) return;
+    let cap = this.live.length;
+    while (cap < n) cap *= 2;
+    const live = new Uint8Array(cap);
+    live.set(this.live);
+    this.live = live;
+    const docLen = new Float32Array(cap);
+    docLen.set(this.docLen);
+    this.docLen = docLen;
+    this.scores = new Float64Array(cap);
+    this.touched = new Int32Array(cap);
+  }
+}
