@@ -72,9 +72,9 @@ export async function buildContext(core: MemCore, settings: ContextSettings, que
   const c = baseCandidates(core, settings, [...hitConstraints]);
   c.Facts = hitFacts.map((h) => renderRetrievable(h.node));
   const unknown = core.retriever.unknownTerms(query);
-  if (unknown.length > 0) c["Known Unknowns"].push(`No memory matches: ${unknown.join(", ")}`);
+  if (unknown.length > 0) c["Known Unknowns"].push(`- No memory matches: ${unknown.join(", ")}`);
   for (const n of newestFirst(core.graph.nodesOf("conclusion"))) {
-    if (!n.valid) c["Known Unknowns"].push(`Needs re-deriving (${n.invalidated_reason ?? "premise changed"}): ${n.subject}: ${n.body}`);
+    if (!n.valid) c["Known Unknowns"].push(`- Needs re-deriving (${n.invalidated_reason ?? "premise changed"}): ${n.subject}: ${n.body}`);
   }
   return render(c, settings, contextBudget(settings, options.model_context_window));
 }

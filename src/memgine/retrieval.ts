@@ -2,7 +2,7 @@ import type { MemGraph } from "./graph.ts";
 import { InvertedIndex, DEFAULT_BM25, type Bm25Settings } from "./inverted-index.ts";
 import type { ConclusionNode, EdgeKind, FactNode, MemNode } from "./model.ts";
 import { isActiveFact } from "./model.ts";
-import { termCounts } from "./tokenizer.ts";
+import { termCounts, words } from "./tokenizer.ts";
 import { VectorStore, type Embedder } from "./vectors.ts";
 
 /** Knobs of `query()`. Every one is documented in docs/memgine.md. */
@@ -124,9 +124,11 @@ export class Retriever {
     this.vectors.reset(texts);
   }
 
-  /** Query terms that no indexed document holds. */
+  /** Words of the query (lower case, deduplicated) whose term no indexed document holds. */
   unknownTerms(query: string): string[] {
-    return [...termCounts(query).keys()].filter((t) => this.index.docFreq(t) === 0);
+    const out = new Set<string>();
+    for (const { word, term } of words(query)) if (this.index.docFreq(term) === 0) out.add(word);
+    return [...out];
   }
 
   /** The `k` best hits for `query`, best first. */

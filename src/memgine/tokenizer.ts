@@ -28,13 +28,18 @@ const ASCII_ALPHA = /^[a-z]+$/;
  * ASCII words Porter-stemmed. Non-ASCII words are kept whole (no stemmer for them).
  */
 export function tokenize(text: string): string[] {
-  const out: string[] = [];
+  return words(text).map((w) => w.term);
+}
+
+/** Each non-stop word of `text` (lower case) with its index term. */
+export function words(text: string): Array<{ word: string; term: string }> {
+  const out: Array<{ word: string; term: string }> = [];
   const lower = text.normalize("NFKC").toLowerCase();
   for (const match of lower.matchAll(WORD)) {
     let word = match[0];
     if (STOP_WORDS.has(word)) continue;
     if (word.length > MAX_TOKEN_CHARS) word = word.slice(0, MAX_TOKEN_CHARS);
-    out.push(ASCII_ALPHA.test(word) ? porterStem(word) : word);
+    out.push({ word, term: ASCII_ALPHA.test(word) ? porterStem(word) : word });
   }
   return out;
 }
