@@ -71,10 +71,22 @@ export class MemCore {
     this.graph.addEdge(edge);
   }
 
-  /** Writes what changed to the store (in order with earlier writes). */
+  /**
+   * Writes what changed to the store (in order with earlier writes). When the write fails the
+   * error is thrown and the changes are kept, so the next commit writes them again.
+   */
   async commit(): Promise<void> {
+    if (!this.store) {
+      this.graph.takeChanges();
+      return;
+    }
     const changes = this.graph.takeChanges();
-    if (this.store) await this.store.write(changes);
+    try {
+      await this.store.write(changes);
+    } catch (err) {
+      this.graph.restoreChanges(changes);
+      throw err;
+    }
   }
 
   /** Replaces the whole graph with `nodes` and `edges` (already validated). */

@@ -206,6 +206,17 @@ export class MemGraph {
     return changes;
   }
 
+  /** Puts back changes whose write failed, so the next write retries them (newer state wins). */
+  restoreChanges(changes: GraphChanges): void {
+    for (const n of changes.puts) if (this.nodes.has(n.id)) this.dirty.add(n.id);
+    for (const id of changes.deletes) if (!this.nodes.has(id)) this.removed.add(id);
+    for (const e of changes.edgePuts) {
+      const key = edgeKey(e.from, e.kind, e.to);
+      if (this.edges.has(key)) this.dirtyEdges.add(key);
+    }
+    for (const key of changes.edgeDeletes) if (!this.edges.has(key)) this.removedEdges.add(key);
+  }
+
   private unindexSubject(fact: FactNode): void {
     this.constraints.delete(fact.id);
     const key = subjectKey(fact.subject);

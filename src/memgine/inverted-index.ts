@@ -10,6 +10,21 @@ export interface Bm25Settings {
 
 export const DEFAULT_BM25: Bm25Settings = { k1: 1.2, b: 0.75 };
 
+/**
+ * Abbreviation matching: a query term also matches indexed terms that are its prefixes
+ * ("language" → "lang", "configuration" → "config"), at a discount.
+ */
+export interface PrefixSettings {
+  /** Shortest prefix considered, in characters. Default 3. */
+  minChars: number;
+  /** Shortest prefix as a share of the query term's length. Default 0.4. */
+  minRatio: number;
+  /** Weight of a prefix match relative to an exact one. Default 0.5; 0 turns it off. */
+  weight: number;
+}
+
+export const DEFAULT_PREFIX: PrefixSettings = { minChars: 3, minRatio: 0.4, weight: 0.5 };
+
 /** A term's postings: parallel growable arrays of document slots and weighted term counts. */
 interface PostingList {
   docs: Int32Array;
@@ -54,6 +69,24 @@ export class InvertedIndex {
 
   has(id: string): boolean {
     return this.slotOf.has(id);
+  }
+
+  /**
+   * The query's terms plus indexed terms that are prefixes of them (at a discount). Costs one
+   * dictionary lookup per prefix length, never a scan of the dictionary.
+   */
+  expand(terms: ReadonlyMap<string, number>, prefix: PrefixSettings = DEFAULT_PREFIX): Map<string, number> {
+    const out = new Map(terms);
+    if (prefix.weight <= 0) return out;
+    for (const [term, qw] of terms) {
+      const shortest = Math.max(prefix.minChars, Math.ceil(term.length * prefix.minRatio));
+      for (let len = term.length - 1; len >= shortest; len--) {
+        const p = term.slice(0, len);
+        if (this.docFreq(p) === 0) continue;
+        out.set(p, Math.max(out.get(p) ?? 0, qw * prefix.weight));
+      }
+    }
+    return out;
   }
 
   /** Number of live documents holding `term`. */

@@ -1,5 +1,5 @@
 import type { MemGraph } from "./graph.ts";
-import { InvertedIndex, DEFAULT_BM25, type Bm25Settings } from "./inverted-index.ts";
+import { InvertedIndex, DEFAULT_BM25, DEFAULT_PREFIX, type Bm25Settings, type PrefixSettings } from "./inverted-index.ts";
 import type { ConclusionNode, EdgeKind, FactNode, MemNode } from "./model.ts";
 import { isActiveFact } from "./model.ts";
 import { termCounts, words } from "./tokenizer.ts";
@@ -8,6 +8,7 @@ import { VectorStore, type Embedder } from "./vectors.ts";
 /** Knobs of `query()`. Every one is documented in docs/memgine.md. */
 export interface RetrievalSettings {
   bm25: Bm25Settings;
+  prefix: PrefixSettings;
   /** Lexical candidates taken from the index before blending. Default 64. */
   candidatePool: number;
   /** Best lexical hits that seed spreading activation. Default 16. */
@@ -28,6 +29,7 @@ export interface RetrievalSettings {
 
 export const DEFAULT_RETRIEVAL: RetrievalSettings = {
   bm25: DEFAULT_BM25,
+  prefix: DEFAULT_PREFIX,
   candidatePool: 64,
   seedCount: 16,
   hops: 2,
@@ -127,7 +129,10 @@ export class Retriever {
   /** Words of the query (lower case, deduplicated) whose term no indexed document holds. */
   unknownTerms(query: string): string[] {
     const out = new Set<string>();
-    for (const { word, term } of words(query)) if (this.index.docFreq(term) === 0) out.add(word);
+    for (const { word, term } of words(query)) {
+      const candidates = [...this.index.expand(new Map([[term, 1]]), this.settings.prefix).keys()];
+      if (candidates.every((t) => this.index.docFreq(t) === 0)) out.add(word);
+    }
     return [...out];
   }
 
@@ -135,7 +140,7 @@ export class Retriever {
   async query(query: string, k: number, embedder?: Embedder): Promise<RetrievalHit[]> {
     if (k <= 0) return [];
     const s = this.settings;
-    const qTerms = termCounts(query);
+    const qTerms = this.index.expand(termCounts(query), s.prefix);
     const lexical = this.index.search(qTerms, Math.max(s.candidatePool, k));
     const maxLex = lexical[0]?.score ?? 0;
     const lex = new Map<string, number>();

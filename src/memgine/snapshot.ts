@@ -46,7 +46,13 @@ export function toSnapshot(nodes: Iterable<MemNode>, edges: Iterable<MemEdge>): 
   }
   facts.sort((a, b) => a.seq - b.seq);
   others.sort((a, b) => a.seq - b.seq);
-  return { format: "car-memgine", schema_version: SNAPSHOT_VERSION, facts, nodes: others, edges: [...edges] };
+  // Sorted so equal graphs give identical snapshots, whatever order edges were added or loaded in.
+  const sortedEdges = [...edges].sort((a, b) => cmp(a.from, b.from) || cmp(a.kind, b.kind) || cmp(a.to, b.to));
+  return { format: "car-memgine", schema_version: SNAPSHOT_VERSION, facts, nodes: others, edges: sortedEdges };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export type LoadedFile = { kind: "graph"; nodes: MemNode[]; edges: MemEdge[] } | { kind: "facts"; facts: Array<z.infer<typeof LooseFactSchema>> };

@@ -103,3 +103,13 @@ test("bad query input is refused with a typed error", async () => {
   await assert.rejects(mem.query("x", -1), (e: unknown) => e instanceof CarError && e.code === "invalid_input");
   await assert.rejects(mem.query("x".repeat(9000), 1), (e: unknown) => e instanceof CarError && e.code === "invalid_input");
 });
+
+test("abbreviated subjects match the long word at a discount (language → lang)", async () => {
+  const mem = testMemgine();
+  await mem.addFact("lang", "Python");
+  await mem.addFact("language school", "classes on Tuesdays");
+  await mem.addFact("cat", "the office cat");
+  const hits = await mem.query("what language is this?", 5);
+  assert.deepEqual(hits.map((h) => h.node.subject), ["language school", "lang"], "the exact word ranks above the abbreviation");
+  assert.deepEqual(await mem.query("category", 5), [], "too short a prefix share does not count (cat ≠ category)");
+});
