@@ -25,7 +25,7 @@ const bodyKey = (f: FactNode) => `${f.kind}\u0000${f.body.normalize("NFKC").trim
 /**
  * "Dream" maintenance: merges duplicate facts (the keeper takes the duplicate's subject as an
  * alias, its tags, the higher confidence and its edges), removes superseded facts and skills and
- * invalidated conclusions, and re-indexes when many index slots are dead.
+ * invalidated conclusions, and compacts the index.
  */
 export function consolidate(core: MemCore): ConsolidationReport {
   const { graph } = core;
@@ -60,7 +60,7 @@ export function consolidate(core: MemCore): ConsolidationReport {
   for (const s of [...graph.nodesOf("skill")]) if (s.superseded_by !== undefined && core.remove(s.id)) pruned++;
   for (const c of [...graph.nodesOf("conclusion")]) if (!c.valid && core.remove(c.id)) conclusionsPruned++;
 
-  if (core.retriever.index.slots > 2 * core.retriever.index.size + 1024) core.retriever.rebuild();
+  if (core.retriever.index.slots > core.retriever.index.size) core.retriever.index.compactSlots();
   return {
     merged,
     pruned,

@@ -123,6 +123,45 @@ export class InvertedIndex {
     this.docLen[slot] = len;
     this.liveCount++;
     this.totalLen += len;
+    // Replaced and removed documents leave dead slots; renumber once they outweigh live ones.
+    if (this.ids.length > 2 * this.liveCount + 1024) this.compactSlots();
+  }
+
+  /** Renumbers live documents densely and drops dead postings (no re-tokenizing). */
+  compactSlots(): void {
+    const remap = new Int32Array(this.ids.length).fill(-1);
+    const ids: string[] = [];
+    for (let slot = 0; slot < this.ids.length; slot++) {
+      if (this.live[slot] === 0) continue;
+      remap[slot] = ids.length;
+      ids.push(this.ids[slot]!);
+    }
+    const live = new Uint8Array(Math.max(1024, this.live.length));
+    const docLen = new Float32Array(live.length);
+    for (let slot = 0; slot < this.ids.length; slot++) {
+      const to = remap[slot]!;
+      if (to < 0) continue;
+      live[to] = 1;
+      docLen[to] = this.docLen[slot]!;
+    }
+    for (const [term, pl] of this.postings) {
+      let j = 0;
+      for (let i = 0; i < pl.len; i++) {
+        const to = remap[pl.docs[i]!]!;
+        if (to < 0) continue;
+        pl.docs[j] = to;
+        pl.tfs[j] = pl.tfs[i]!;
+        j++;
+      }
+      pl.len = j;
+      pl.dead = 0;
+      if (j === 0) this.postings.delete(term);
+    }
+    this.ids = ids;
+    this.live = live;
+    this.docLen = docLen;
+    this.slotOf.clear();
+    ids.forEach((id, slot) => this.slotOf.set(id, slot));
   }
 
   /**

@@ -45,3 +45,21 @@ test("inverted index ranks by BM25 and forgets removed documents", () => {
   assert.equal(idx.docFreq("postgr"), 1);
   assert.equal(idx.size, 3);
 });
+
+test("inverted index stays correct across slot compaction after many replacements", () => {
+  const idx = new InvertedIndex();
+  const text = (i: number) => `doc ${i % 7} ver${i} shared`;
+  for (let i = 0; i < 50; i++) idx.add(`d${i}`, termCounts(text(i)));
+  // Replace each document many times: dead slots pile up and trigger compaction.
+  for (let round = 1; round <= 60; round++) {
+    for (let i = 0; i < 50; i++) idx.add(`d${i}`, termCounts(text(i + round * 50)), termCounts(text(i + (round - 1) * 50)));
+  }
+  assert.ok(idx.slots < 2 * idx.size + 1100, `slots ${idx.slots}`);
+  assert.equal(idx.size, 50);
+  assert.equal(idx.docFreq("share"), 50);
+  assert.deepEqual(idx.search(termCounts(`ver${49 + 60 * 50}`), 1).map((h) => h.id), ["d49"]);
+  assert.deepEqual(idx.search(termCounts("ver3"), 5), [], "old versions are gone");
+  idx.compactSlots();
+  assert.equal(idx.slots, 50);
+  assert.deepEqual(idx.search(termCounts(`ver${7 + 60 * 50}`), 1).map((h) => h.id), ["d7"]);
+});
