@@ -69,20 +69,21 @@ export async function buildContext(core: MemCore, settings: ContextSettings, que
     if (h.node.type === "fact" && h.node.kind === "constraint") hitConstraints.add(h.node.id);
     else hitFacts.push(h);
   }
-  const c = baseCandidates(core, settings, [...hitConstraints]);
+  const budget = contextBudget(settings, options.model_context_window);
+  const c = baseCandidates(core, settings, [...hitConstraints], budget * settings.charsPerToken);
   c.Facts = hitFacts.map((h) => renderRetrievable(h.node));
   const unknown = core.retriever.unknownTerms(query);
   if (unknown.length > 0) c["Known Unknowns"].push(`- No memory matches: ${unknown.join(", ")}`);
   for (const n of newestFirst(core.graph.nodesOf("conclusion"))) {
     if (!n.valid) c["Known Unknowns"].push(`- Needs re-deriving (${n.invalidated_reason ?? "premise changed"}): ${n.subject}: ${n.body}`);
   }
-  return render(c, settings, contextBudget(settings, options.model_context_window));
+  return render(c, settings, budget);
 }
 
 /** Fast context: no scoring, no embeddings, no known unknowns; newest facts that fit, in creation order. */
 export function buildContextFast(core: MemCore, settings: ContextSettings, options: BuildContextOptions = {}): string {
-  const c = baseCandidates(core, settings, []);
   const budgetChars = contextBudget(settings, options.model_context_window) * settings.charsPerToken;
+  const c = baseCandidates(core, settings, [], budgetChars);
   let chars = 0;
   for (const f of core.graph.factsNewestFirst()) {
     if (!isActiveFact(f) || f.kind === "constraint") continue;
@@ -94,16 +95,24 @@ export function buildContextFast(core: MemCore, settings: ContextSettings, optio
   return render(c, settings, contextBudget(settings, options.model_context_window));
 }
 
-function baseCandidates(core: MemCore, settings: ContextSettings, rankedConstraints: string[]): Candidates {
+/** Entries of the query-independent sections, each list cut once it alone would fill the budget. */
+function baseCandidates(core: MemCore, settings: ContextSettings, rankedConstraints: string[], budgetChars: number): Candidates {
   const { graph } = core;
-  const constraintIds = [...rankedConstraints];
-  const seen = new Set(constraintIds);
+  const constraints: string[] = [];
+  let chars = 0;
+  const seen = new Set(rankedConstraints);
   const all = [...graph.activeConstraintIds()];
-  for (let i = all.length - 1; i >= 0; i--) if (!seen.has(all[i]!)) constraintIds.push(all[i]!);
+  const ordered = [...rankedConstraints];
+  for (let i = all.length - 1; i >= 0; i--) if (!seen.has(all[i]!)) ordered.push(all[i]!);
+  for (const id of ordered) {
+    const line = renderRetrievable(graph.get(id) as FactNode);
+    constraints.push(line);
+    if ((chars += line.length + 1) > budgetChars) break;
+  }
   const turns = [...graph.nodesOf("conversation")].slice(-settings.conversationKeepRecent).reverse();
   return {
     Identity: [...graph.nodesOf("identity")].map((n) => `- ${n.subject}: ${n.body}`),
-    Constraints: constraintIds.map((id) => renderRetrievable(graph.get(id) as FactNode)),
+    Constraints: constraints,
     Facts: [],
     Conversation: turns.map((t) => `${t.role}: ${t.text}`),
     Environment: [...graph.nodesOf("environment")].map((n) => `- ${n.subject}: ${n.body}`),
