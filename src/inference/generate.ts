@@ -37,7 +37,7 @@ function usageOf(input: number, output: number): Usage {
 /** Runs the request on `target` and returns the `infer` result; events go to `ctx.emit`. */
 export async function runGenerate(ctx: GenerateContext, req: GenerateRequest, model: ModelSchema, target: { loaded?: LoadedModel; runner?: RunnerSlot }, signal?: AbortSignal): Promise<GenerateResult> {
   const { settings, clock } = ctx;
-  const maxTokens = req.max_tokens ?? Math.min(settings.defaultMaxTokens, model.max_output_tokens ?? Infinity);
+  const maxTokens = req.max_tokens ?? Math.min(settings.defaultMaxTokens, settings.maxTokensLimit, model.max_output_tokens ?? Infinity);
   if (maxTokens > settings.maxTokensLimit) throw new CarError("invalid_input", "inference", `max_tokens ${maxTokens} exceeds maxTokensLimit ${settings.maxTokensLimit}`);
   const stops = typeof req.stop === "string" ? [req.stop] : (req.stop ?? []);
   if (stops.length > settings.maxStopSequences) throw new CarError("invalid_input", "inference", `${stops.length} stop sequences exceed maxStopSequences ${settings.maxStopSequences}`);
