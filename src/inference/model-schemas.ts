@@ -12,6 +12,8 @@ export const ModelSource = z.discriminatedUnion("type", [
     path: z.string().min(1).optional(),
     url: z.string().url().optional(),
     backend: z.string().min(1).default("webgpu"),
+    /** The compiled model library (.wasm) of an MLC model (backend `web-llm`). */
+    model_lib: z.string().optional(),
   }),
   z.object({ type: z.literal("delegated") }),
   z.object({ type: z.literal("remote_api"), endpoint: z.string().optional() }),
