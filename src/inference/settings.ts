@@ -23,3 +23,16 @@ export const InferenceSettings = z.object({
 });
 export type InferenceSettings = z.infer<typeof InferenceSettings>;
 export type InferenceSettingsInput = z.input<typeof InferenceSettings>;
+
+/**
+ * Settings from environment variables (the runtime passes `process.env` or `Deno.env.toObject()`):
+ * `CAR_INFERENCE_MAX_CONCURRENT` wins; else one permit per 8 GiB of `totalMemoryBytes` (1..8), as
+ * the reference does; else the default.
+ */
+export function inferenceSettingsFromEnv(env: Record<string, string | undefined>, totalMemoryBytes?: number): InferenceSettingsInput {
+  const raw = env.CAR_INFERENCE_MAX_CONCURRENT?.trim();
+  const n = raw ? Number(raw) : NaN;
+  if (Number.isInteger(n) && n >= 1) return { maxConcurrent: Math.min(n, 64), envOverride: true };
+  if (totalMemoryBytes) return { maxConcurrent: Math.max(1, Math.min(8, Math.floor(totalMemoryBytes / 8 / 2 ** 30))) };
+  return {};
+}

@@ -5,7 +5,7 @@ import { CanceledError, CarError } from "../../src/errors.ts";
 import { ManualClock } from "../../src/engine/clock.ts";
 import { SeededRandom } from "../../src/engine/random.ts";
 import type { Storage, StorageValue } from "../../src/storage/storage.ts";
-import { Admission, InferenceEngine, StopSequenceFilter, inferenceMethods, type InferenceBackend, type LoadedModel, type RunnerInvoke, type StreamEvent } from "../../src/inference/index.ts";
+import { Admission, InferenceEngine, inferenceSettingsFromEnv, StopSequenceFilter, inferenceMethods, type InferenceBackend, type LoadedModel, type RunnerInvoke, type StreamEvent } from "../../src/inference/index.ts";
 
 /** A backend whose model "generates" the characters of a fixed reply, one per token. */
 function scripted(reply: string, loads: { n: number } = { n: 0 }): InferenceBackend {
@@ -129,6 +129,10 @@ test("admission: permits, queue, abort while queued, queue full", async () => {
   assert.equal(a.status().permits_in_use, 1);
   r2();
   assert.equal(a.status().permits_available, 1);
+  assert.deepEqual(inferenceSettingsFromEnv({ CAR_INFERENCE_MAX_CONCURRENT: "3" }, 64 * 2 ** 30), { maxConcurrent: 3, envOverride: true });
+  assert.deepEqual(inferenceSettingsFromEnv({}, 20 * 2 ** 30), { maxConcurrent: 2 });
+  const e = new InferenceEngine({ settings: inferenceSettingsFromEnv({ CAR_INFERENCE_MAX_CONCURRENT: "2" }) });
+  assert.deepEqual(e.admission.status(), { permits_total: 2, permits_available: 2, permits_in_use: 0, queued: 0, env_override: true });
 });
 
 test("registry: persisted registrations, list_unified rows, remove", async () => {

@@ -28,9 +28,10 @@ export class ModelTokenizer {
     this.stopIds = new Set(eosFromConfig);
     const cfg = (tokenizerConfig ?? {}) as { eos_token?: unknown; bos_token?: unknown };
     const named = (v: unknown) => (typeof v === "string" ? v : typeof v === "object" && v && "content" in v ? String((v as { content: unknown }).content) : undefined);
-    for (const t of [named(cfg.eos_token), "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>"]) {
+    const ends = this.format === "chatml" ? ["<|im_end|>"] : this.format === "llama3" ? ["<|eot_id|>", "<|end_of_text|>"] : ["<|endoftext|>"];
+    for (const t of [named(cfg.eos_token), ...ends]) {
       const i = t === undefined ? undefined : id(t);
-      if (i !== undefined && (t === named(cfg.eos_token) || this.format !== "plain" || t === "<|endoftext|>")) this.stopIds.add(i);
+      if (i !== undefined) this.stopIds.add(i);
     }
     this.bos = named(cfg.bos_token);
   }
