@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ with Node's test runner (TypeScript through tsx).
 // Node 20's --test takes no globs, so the files are listed here. Extra args filter by substring.
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
@@ -21,5 +21,13 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+// scripts/setup-webgpu.sh writes the Vulkan driver settings WebGPU tests need (KEY=VALUE lines).
+const env = { ...process.env };
+if (existsSync(".webgpu-env")) {
+  for (const line of readFileSync(".webgpu-env", "utf8").split("\n")) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m && env[m[1]] === undefined) env[m[1]] = m[2];
+  }
+}
+const res = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { stdio: "inherit", env });
 process.exit(res.status ?? 1);
