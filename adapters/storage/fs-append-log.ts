@@ -7,6 +7,7 @@ import type { AppendLog, LogRecord } from "../../src/storage/storage.ts";
 import { fsyncDir, ioError, isErrno, tempName, writeAll, writeFileAtomic } from "./fs-files.ts";
 import { acquireFileLock, type FileLock } from "./fs-lock.ts";
 import { ChunkReader, encodeFrame, LOG_HEADER, readFrame, scanLog, type FrameProblem } from "./fs-log-format.ts";
+import { copyBytes } from "../../src/storage/values.ts";
 
 const COMPONENT = "storage:fs";
 /** Most bytes one group commit writes before its fsync. */
@@ -130,7 +131,7 @@ class FsAppendLog implements AppendLog {
       }
       if (this.generation !== generation) throw this.compactedDuringRead();
       if ("kind" in r) throw corruptedAt(this.path, { ...r, reason: r.kind === "torn" ? "record extends past the committed end (not a record boundary?)" : r.reason });
-      yield { offset: pos, next: r.next, data: r.data.slice() };
+      yield { offset: pos, next: r.next, data: copyBytes(r.data) };
       pos = r.next;
     }
   }
@@ -148,7 +149,7 @@ class FsAppendLog implements AppendLog {
         for (let pos = LOG_HEADER.length; pos < this.end; ) {
           const r = await readFrame(reader, pos, this.end, this.max);
           if ("kind" in r) throw corruptedAt(this.path, r);
-          if (keep(r.data.slice())) {
+          if (keep(copyBytes(r.data))) {
             const frame = encodeFrame(r.data);
             await writeAll(out, frame, outEnd);
             outEnd += frame.length;

@@ -1,5 +1,6 @@
 import { CarError } from "../../src/errors.ts";
 import { crc32 } from "../../src/storage/crc32.ts";
+import { copyBytes } from "../../src/storage/values.ts";
 
 /**
  * The intent file of a multi-key batch (`<root>/BATCH`): written atomically before any value file
@@ -72,7 +73,7 @@ export function decodeBatch(buf: Uint8Array, file: string, component: string): P
     if (kind === 2) ops.push({ key, value: undefined });
     else if (kind === 1) {
       const vlen = dv.getUint32(take(4).byteOffset - buf.byteOffset, true);
-      ops.push({ key, value: take(vlen).slice() });
+      ops.push({ key, value: copyBytes(take(vlen)) });
     } else throw bad(at, `unknown op kind ${String(kind)}`);
   }
   if (p !== end) throw bad(p, "trailing bytes after the last op");

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from "../../src/engine/clock.ts";
 import { checkKey, checkPrefix, checkTtl, compareKeys } from "../../src/storage/keys.ts";
 import { checkRecord, closedError, resolveMaxRecordBytes } from "../../src/storage/records.ts";
 import type { AppendLog, BatchOp, CompareAndSetOptions, LogRecord, Storage, StorageValue } from "../../src/storage/storage.ts";
-import { checkValue, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
+import { checkValue, copyBytes, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
 
 const COMPONENT = "storage:memory";
 
@@ -144,7 +144,7 @@ export function createMemoryAppendLog(options: MemoryAppendLogOptions = {}): App
       open();
       checkRecord(data, max, COMPONENT);
       const offset = nextOffset++;
-      records.push({ offset, data: data.slice() });
+      records.push({ offset, data: copyBytes(data) });
       return offset;
     },
     async *read(offset = 0): AsyncIterable<LogRecord> {
@@ -154,13 +154,13 @@ export function createMemoryAppendLog(options: MemoryAppendLogOptions = {}): App
         open();
         const rec = records[firstAtOrAfter(records, at)];
         if (!rec) return;
-        yield { offset: rec.offset, next: rec.offset + 1, data: rec.data.slice() };
+        yield { offset: rec.offset, next: rec.offset + 1, data: copyBytes(rec.data) };
         at = rec.offset + 1;
       }
     },
     async compact(keep) {
       open();
-      records = records.filter((r) => keep(r.data.slice()));
+      records = records.filter((r) => keep(copyBytes(r.data)));
     },
     async close() {
       closed = true;

@@ -86,7 +86,7 @@ export interface ValueSource {
 /** Inverse of `encodeValue`; anything else is `corrupted`. Returns a fresh copy. */
 export function decodeValue(bytes: Uint8Array, source: ValueSource): StorageValue {
   const tag = bytes[0];
-  if (tag === TAG_BYTES) return bytes.slice(1);
+  if (tag === TAG_BYTES) return copyBytes(bytes.subarray(1));
   if (tag === TAG_JSON) {
     try {
       return JSON.parse(decoder.decode(bytes.subarray(1))) as JsonValue;
@@ -127,7 +127,10 @@ function jsonEqual(a: JsonValue, b: JsonValue): boolean {
   return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k]!, b[k]!));
 }
 
-/** A byte-for-byte copy, so callers never share buffers with a store. */
+/**
+ * A byte-for-byte copy as a plain Uint8Array, so callers never share buffers with a store.
+ * (`Buffer#slice` would return a view, and `Uint8Array#slice` on a Buffer returns a Buffer.)
+ */
 export function copyBytes(data: Uint8Array): Uint8Array {
-  return data.slice();
+  return new Uint8Array(data);
 }
