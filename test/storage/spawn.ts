@@ -1,0 +1,34 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** Runs a fixture script (TypeScript, through tsx) in a child Node process. */
+export function spawnFixture(name: string, args: string[]): ChildProcess {
+  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  return spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Resolves once the child printed `line` on stdout; rejects if it exits first (with its stderr). */
+export function waitForLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const onOut = (b: Buffer) => {
+      out += b.toString();
+      if (out.split("\n").includes(line)) {
+        child.stdout?.off("data", onOut);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onOut);
+    child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+    child.once("exit", (code) => reject(new Error(`child exited (${code}) before printing ${line}: ${err}`)));
+  });
+}
+
+/** Kills the child with SIGKILL and waits until it has been reaped. */
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
