@@ -1,10 +1,23 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /** Runs a fixture script (TypeScript, through tsx) in a child Node process. */
 export function spawnFixture(name: string, args: string[]): ChildProcess {
-  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-  return spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return spawn(process.execPath, ["--import", "tsx", fixture(name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/**
+ * Bundles a fixture and the sources it imports into one plain .mjs in `outDir`, for tests that
+ * start it many times: the child then starts in a fraction of tsx's time. Same code, no transform.
+ */
+export async function bundleFixture(name: string, outDir: string): Promise<(args: string[]) => ChildProcess> {
+  const outfile = join(outDir, name.replace(/\.ts$/, ".mjs"));
+  await build({ entryPoints: [fixture(name)], outfile, bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "error" });
+  return (args) => spawn(process.execPath, [outfile, ...args], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 /** Resolves once the child printed `line` on stdout; rejects if it exits first (with its stderr). */
