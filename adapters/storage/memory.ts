@@ -40,11 +40,11 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
     if (closed) throw closedError(COMPONENT);
   }
   function prepare(ops: BatchOp[]): Array<{ key: string; entry: Entry | undefined }> {
-    if (!Array.isArray(ops)) throw closedOrInvalid("batch ops must be an array");
+    if (!Array.isArray(ops)) throw invalid("batch ops must be an array");
     return ops.map((op) => {
       checkKey(op?.key, COMPONENT);
       if (op.op === "delete") return { key: op.key, entry: undefined };
-      if (op.op !== "set") throw closedOrInvalid(`unknown batch op ${JSON.stringify((op as { op?: unknown }).op)}`);
+      if (op.op !== "set") throw invalid(`unknown batch op ${JSON.stringify((op as { op?: unknown }).op)}`);
       checkValue(op.value, COMPONENT);
       return { key: op.key, entry: { bytes: encodeValue(op.value), expiresAt: undefined } };
     });
@@ -107,7 +107,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
   };
 }
 
-function closedOrInvalid(message: string): CarError {
+function invalid(message: string): CarError {
   return new CarError("invalid_input", COMPONENT, message);
 }
 

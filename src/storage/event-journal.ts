@@ -15,7 +15,10 @@ export interface JournalEntry<E> {
 
 /** Events (JSON objects) journalled to an AppendLog, one record each. */
 export interface EventJournal<E extends object = JsonObject> {
-  /** Appends one event; resolves with its offset once the log has made it durable. */
+  /**
+   * Appends one event (a JSON object; properties holding `undefined` are left out, as optional
+   * fields); resolves with its offset once the log has made it durable.
+   */
   write(event: object): Promise<number>;
   /** Events from `offset` (0 = the start) in order. */
   read(offset?: number): AsyncIterable<JournalEntry<E>>;
@@ -50,7 +53,7 @@ export function createEventJournal<E extends object>(log: AppendLog, options?: E
       if (typeof event !== "object" || event === null || Array.isArray(event)) {
         throw new CarError("invalid_input", COMPONENT, "an event must be a JSON object");
       }
-      checkValue(event, COMPONENT);
+      checkValue(event, COMPONENT, { dropUndefined: true });
       return log.append(encoder.encode(JSON.stringify({ v: EVENT_JOURNAL_VERSION, event })));
     },
     read,

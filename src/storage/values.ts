@@ -13,14 +13,15 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /**
  * Refuses anything that would not come back unchanged: JSON values must be plain (finite numbers,
  * plain objects, dense arrays, no `undefined`, no cycles); bytes must be a top-level Uint8Array.
+ * With `dropUndefined`, object properties holding `undefined` are allowed (and left out when encoded).
  */
-export function checkValue(value: unknown, component: string): asserts value is StorageValue {
+export function checkValue(value: unknown, component: string, options: { dropUndefined?: boolean } = {}): asserts value is StorageValue {
   if (value instanceof Uint8Array) return;
-  const problem = jsonProblem(value, "$", 0, new Set());
+  const problem = jsonProblem(value, "$", 0, new Set(), options.dropUndefined === true);
   if (problem) throw new CarError("invalid_input", component, `value is not storable: ${problem}`);
 }
 
-function jsonProblem(v: unknown, path: string, depth: number, ancestors: Set<object>): string | undefined {
+function jsonProblem(v: unknown, path: string, depth: number, ancestors: Set<object>, dropUndefined: boolean): string | undefined {
   if (depth > MAX_JSON_DEPTH) return `${path} nests deeper than ${MAX_JSON_DEPTH}`;
   switch (typeof v) {
     case "string":
@@ -40,7 +41,7 @@ function jsonProblem(v: unknown, path: string, depth: number, ancestors: Set<obj
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         if (!(i in v)) return `${path}[${i}] is a hole`;
-        const p = jsonProblem(v[i], `${path}[${i}]`, depth + 1, ancestors);
+        const p = jsonProblem(v[i], `${path}[${i}]`, depth + 1, ancestors, dropUndefined);
         if (p) return p;
       }
       return undefined;
@@ -51,7 +52,9 @@ function jsonProblem(v: unknown, path: string, depth: number, ancestors: Set<obj
       return `${path} is a ${name}${v instanceof Uint8Array ? " (bytes are only storable as the whole value)" : ""}`;
     }
     for (const [k, x] of Object.entries(v)) {
-      const p = jsonProblem(x, `${path}.${k}`, depth + 1, ancestors);
+      // JSON.stringify leaves such properties out, which readers of optional fields cannot tell apart.
+      if (x === undefined && dropUndefined) continue;
+      const p = jsonProblem(x, `${path}.${k}`, depth + 1, ancestors, dropUndefined);
       if (p) return p;
     }
     return undefined;

@@ -183,7 +183,7 @@ const cases = {
     ];
     for (const e of events) await journal.write(e);
     assert.deepEqual(await journal.readAll(), events);
-    await rejectsWith(() => journal.write({ bad: undefined }), "invalid_input", "a non-JSON event");
+    await rejectsWith(() => journal.write({ bad: NaN }), "invalid_input", "a non-JSON event");
     await rejectsWith(() => journal.write([1] as unknown as object), "invalid_input", "an array is not an event");
     assert.equal((await journal.readAll()).length, 2, "refused events were not written");
   },

@@ -53,3 +53,11 @@ test("events are written as versioned JSON records", async () => {
   await createEventJournal(log).write({ kind: "x", data: { s: "é" } });
   for await (const r of log.read()) assert.equal(new TextDecoder().decode(r.data), '{"v":1,"event":{"kind":"x","data":{"s":"é"}}}');
 });
+
+test("undefined properties are left out like optional fields; other non-JSON is refused", async () => {
+  const journal = createEventJournal(createMemoryAppendLog());
+  await journal.write({ kind: "x", run_id: undefined, data: { a: 1, b: undefined } });
+  assert.deepEqual(await journal.readAll(), [{ kind: "x", data: { a: 1 } }]);
+  await rejectsWith(() => journal.write({ kind: "x", data: [undefined] }), "invalid_input", "undefined in an array");
+  await rejectsWith(() => journal.write({ kind: "x", at: new Date(0) }), "invalid_input", "a Date");
+});
