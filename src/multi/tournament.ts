@@ -24,13 +24,14 @@ export interface TournamentResult {
   /** Null when every competitor failed. */
   winner_name: string | null;
   winner_answer: string | null;
-  /** Names, winner first, then by the round they lost in (later first), ties in the order given. */
+  /** Names, winner first, then by the round they lost in (later first), failed competitors last, ties in the order given. */
   ranking: string[];
 }
 
 /**
- * Every competitor answers, then a single-elimination bracket: neighbours are paired in order
- * (1v2, 3v4, …), an odd one out (the last) gets a bye, and each match asks a fresh judge turn.
+ * Every competitor answers, then a single-elimination bracket seeded in the order given: when
+ * the count is not a power of two P, the first P−n seeds get a bye in round 1 and the rest are
+ * paired in order; later rounds pair neighbours in seed order. Each match asks a fresh judge turn.
  */
 export async function tournament(params: TournamentParams, options: MultiOptions = {}): Promise<TournamentResult & RunInfo> {
   const p = parseWith(TournamentParamsSchema, params, "multi.tournament params", "multi");
@@ -42,7 +43,10 @@ export async function tournament(params: TournamentParams, options: MultiOptions
     let alive = candidates.map((_, i) => i);
     for (let round = 1; alive.length > 1; round++) {
       const pairs: Array<[number, number | undefined]> = [];
-      for (let i = 0; i < alive.length; i += 2) pairs.push([alive[i]!, alive[i + 1]]);
+      // Byes only in round 1, to the first seeds, so that every later round is a power of two.
+      const byes = round === 1 ? nextPowerOfTwo(alive.length) - alive.length : 0;
+      for (let i = 0; i < byes; i++) pairs.push([alive[i]!, undefined]);
+      for (let i = byes; i < alive.length; i += 2) pairs.push([alive[i]!, alive[i + 1]]);
       const results = await c.mapLimited(pairs, ([a, b]) => playMatch(c, p.judge, p.task, round, candidates, p.competitors, a, b));
       alive = [];
       for (const [m, winner, loser] of results) {
@@ -53,9 +57,11 @@ export async function tournament(params: TournamentParams, options: MultiOptions
     }
     const w = alive[0]!;
     const won = candidates[w]!.error === null;
+    // Winner, then by the round lost in (later first); failed competitors last. Sort is stable.
+    const rankKey = (i: number) => (i === w ? -Infinity : (candidates[i]!.error !== null ? 1000 : 0) - (lostIn.get(i) ?? 0));
     const ranking = candidates
       .map((_, i) => i)
-      .sort((x, y) => (x === w ? -1 : y === w ? 1 : (lostIn.get(y) ?? 0) - (lostIn.get(x) ?? 0)))
+      .sort((x, y) => rankKey(x) - rankKey(y))
       .map((i) => p.competitors[i]!.name);
     return { task: p.task, candidates, matches, winner_name: won ? p.competitors[w]!.name : null, winner_answer: won ? candidates[w]!.answer : null, ranking };
   });
@@ -100,4 +106,10 @@ export function readVerdict(answer: string, aName: string, bName: string): "A" |
   if (hasA && !hasB) return "A";
   if (hasB && !hasA) return "B";
   return undefined;
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
 }
