@@ -3,3 +3,4 @@ export * from "./ir/index.ts";
 export * from "./storage/index.ts";
 export * from "./engine/index.ts";
 export * from "./multi/index.ts";
+export * from "./scheduler/index.ts";

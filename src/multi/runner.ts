@@ -2,8 +2,8 @@ import { z } from "zod";
 import { CarError } from "../errors.ts";
 import { AgentSpecSchema, type AgentSpec } from "./schemas.ts";
 
-/** The multi-agent patterns, as they appear in events and in `multi.run_agent` callbacks. */
-export type PatternName = "swarm" | "pipeline" | "supervisor" | "map_reduce" | "vote" | "tournament";
+/** The multi-agent patterns (and `scheduler` for scheduled tasks), as they appear in events and in `multi.run_agent` callbacks. */
+export type PatternName = "swarm" | "pipeline" | "supervisor" | "map_reduce" | "vote" | "tournament" | "scheduler";
 
 /** What a runner is told besides the spec and the task. Runners must stop when `signal` aborts. */
 export interface AgentRunContext {
