@@ -57,7 +57,7 @@ export const TaskInputSchema = TaskSchema.extend({
   schedule: z.string().nullish(),
   system_prompt: z.string().nullish(),
   status: TaskStatusSchema.optional(),
-  created_at: z.string().optional(),
+  created_at: z.iso.datetime({ offset: true }).optional(),
   history: z.array(z.unknown()).optional(),
 });
 export type TaskInput = z.input<typeof TaskInputSchema>;

@@ -46,3 +46,11 @@ test("scheduler.* params: exactly one of task / task_id; max_iterations bounded"
   assert.equal(m["scheduler.create"].params.parse({ name: "n", prompt: "p" }).trigger, "manual");
   assert.equal(m["scheduler.cancel"].params.safeParse({}).success, false);
 });
+
+test("a posted task with an unreadable created_at is refused", async () => {
+  const clock = new ManualClock();
+  const s = new Scheduler({ storage: new MapStorage(clock), clock, executor: async () => "ok" });
+  await assert.rejects(s.runTask({ id: "t1", name: "n", prompt: "p", trigger: "interval", schedule: "5m", created_at: "yesterday" }), /invalid task: created_at/);
+  const e = await s.runTask({ id: "t1", name: "n", prompt: "p", trigger: "interval", schedule: "5m", created_at: "2025-12-31T23:58:00Z" });
+  assert.equal(e.scheduled_for, "2025-12-31T23:58:00.000Z");
+});
