@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CarError } from "../errors.ts";
-import { AgentSpecSchema, type AgentSpec } from "./schemas.ts";
+import { parseWith } from "../ir/parse.ts";
+import { AgentSpecSchema, parseAgentOutput, type AgentOutput, type AgentSpec } from "./schemas.ts";
 
 /** The multi-agent patterns (and `scheduler` for scheduled tasks), as they appear in events and in `multi.run_agent` callbacks. */
 export type PatternName = "swarm" | "pipeline" | "supervisor" | "map_reduce" | "vote" | "tournament" | "scheduler";
@@ -56,4 +57,14 @@ export type ClientCall = (method: "multi.run_agent", params: Omit<RunAgentParams
  */
 export function clientAgentRunner(call: ClientCall): AgentRunner {
   return (spec, task, ctx) => call("multi.run_agent", { spec, task, pattern: ctx.pattern, role: ctx.role, run_id: ctx.run_id }, { signal: ctx.signal });
+}
+
+/**
+ * The client side of `multi.run_agent`: checks the daemon's params, runs `runner` and checks its
+ * output, so a malformed answer is caught before it is sent back.
+ */
+export async function answerRunAgent(params: unknown, runner: AgentRunner, signal: AbortSignal): Promise<AgentOutput> {
+  const p = parseWith(RunAgentParamsSchema, params, "multi.run_agent params", "multi");
+  const raw = await runner(p.spec, p.task, { signal, pattern: p.pattern as PatternName, role: p.role, run_id: p.run_id });
+  return parseAgentOutput(raw, p.spec.name);
 }
