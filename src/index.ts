@@ -4,3 +4,5 @@ export * from "./storage/index.ts";
 export * from "./engine/index.ts";
 export * from "./memgine/index.ts";
 export * from "./inference/index.ts";
+export * from "./multi/index.ts";
+export * from "./scheduler/index.ts";
