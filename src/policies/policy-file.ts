@@ -24,7 +24,11 @@ export function parsePolicyFile(text: string, options: PolicyFileOptions): Polic
   }
   const res = PolicyFileSchema.safeParse(raw);
   if (res.success) return res.data;
-  const issues = res.error.issues.map((i) => ({ path: `${options.source}:${locate(text, format, i.path)}: ${formatPath(i.path)}`, message: i.message }));
+  const issues = res.error.issues.map((i) => {
+    // An unknown key is reported at its parent; point at the key itself.
+    const path = i.code === "unrecognized_keys" && i.keys.length > 0 ? [...i.path, i.keys[0]!] : i.path;
+    return { path: `${options.source}:${locate(text, format, path)}: ${formatPath(path)}`, message: i.message };
+  });
   throw new ValidationError("policies", `policy file ${options.source}`, issues);
 }
 
