@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ActionProposal, ActionProposalInput } from "../ir/proposal.ts";
+import type { ActionProposal } from "../ir/proposal.ts";
 import type { ProposalResult } from "../ir/results.ts";
 import type { ToolSchema } from "../ir/tool-schema.ts";
 import { messageOf } from "../errors.ts";
@@ -58,8 +58,11 @@ export interface ReplanContext {
   verify_issues?: VerifyIssue[];
 }
 
-/** Returns a new proposal, or null/undefined to give up. */
-export type ReplanCallback = (ctx: ReplanContext) => ActionProposalInput | null | undefined | Promise<ActionProposalInput | null | undefined>;
+/**
+ * Returns a new proposal (an ActionProposalInput; validated like any submitted proposal), or
+ * null/undefined to give up.
+ */
+export type ReplanCallback = (ctx: ReplanContext) => unknown;
 
 export interface VerifyIssue {
   action_id?: string;
@@ -152,7 +155,7 @@ export async function runWithReplan(deps: ReplanDeps, input: unknown): Promise<R
         break;
       }
     }
-    let next: ActionProposalInput | null | undefined;
+    let next: unknown;
     try {
       const ctx: ReplanContext = { proposal, result: outcome.result, failed_actions: failed, attempt: attempts, max_replans: config.max_replans, state: deps.snapshot(), ...(verifyIssues ? { verify_issues: verifyIssues } : {}) };
       next = await deps.callback(ctx);
@@ -164,7 +167,7 @@ export async function runWithReplan(deps: ReplanDeps, input: unknown): Promise<R
       deps.emit({ kind: "replan_rejected", proposal_id: pid, data: { attempt: attempts, reason: "callback returned no proposal" } });
       break;
     }
-    deps.emit({ kind: "replan_proposal_received", proposal_id: pid, data: { attempt: attempts, action_count: Array.isArray(next.actions) ? next.actions.length : 0 } });
+    deps.emit({ kind: "replan_proposal_received", proposal_id: pid, data: { attempt: attempts, action_count: actionCount(next) } });
     verifyIssues = undefined;
     if (config.verify_before_execute) {
       const verdict = await deps.verifier(next, { state: deps.snapshot(), tools: deps.tools() });
@@ -185,6 +188,11 @@ export async function runWithReplan(deps: ReplanDeps, input: unknown): Promise<R
     }
   }
   return { ...outcome, replans: attempts };
+}
+
+function actionCount(p: unknown): number {
+  const actions = (p as { actions?: unknown }).actions;
+  return Array.isArray(actions) ? actions.length : 0;
 }
 
 function summarize(proposal: ActionProposal, result: ProposalResult): FailedActionSummary[] {
