@@ -19,3 +19,4 @@ export * from "./rate-limiter.ts";
 export * from "./result-cache.ts";
 export * from "./replan.ts";
 export * from "./checkpoint.ts";
+export * from "./subprocess.ts";
