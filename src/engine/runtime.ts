@@ -3,6 +3,7 @@ import type { ProposalResult } from "../ir/results.ts";
 import type { ToolSchema, ToolSchemaInput } from "../ir/tool-schema.ts";
 import { CarError, ProposalRejectedError, messageOf } from "../errors.ts";
 import { PolicyEngine, type PolicyScope, type PolicySummary } from "../policies/policy-engine.ts";
+import { rejectAtAdmission } from "./admission.ts";
 import { BudgetGuard, type CostBudget, type CostBudgetInput } from "./budget.ts";
 import { CapabilityGuard, type CapabilitySet, type CapabilitySetInput } from "./capabilities.ts";
 import { parseCheckpoint, type Checkpoint, type RestoreReport } from "./checkpoint.ts";
@@ -258,25 +259,11 @@ export class Runtime {
     const admission = { state: this.store, ...(scope !== undefined ? { policyScope: scope } : {}) };
     for (const g of this.admissionGuards) denied.push(...(await g.admit(proposal, admission)));
     let outcome: RunOutcome;
-    if (denied.length > 0) outcome = this.rejectAll(proposal, denied, tags);
+    if (denied.length > 0) outcome = rejectAtAdmission({ events: this.events, clock: this.clock, ...(tags ? { tags } : {}) }, proposal, denied);
     else outcome = await runProposal({ ...this.context(), eventTags: tags, ...(scope !== undefined ? { policyScope: scope } : {}) }, proposal, dag, options.signal);
     if (outcome.terminal) this.halted = outcome.abortedBy ?? "unknown action";
     await this.events.settled();
     return outcome;
-  }
-
-  /** Rejects every action of a proposal refused at admission (nothing runs). */
-  private rejectAll(proposal: ActionProposal, violations: Violation[], tags: ExecutionContext["eventTags"]): RunOutcome {
-    const now = this.clock.now();
-    const error = `rejected: ${violations.map((v) => `${v.name}: ${v.reason}`).join("; ")}`;
-    const recorded = violations.map((v) => ({ source: v.source, name: v.name, reason: v.reason }));
-    const results = proposal.actions.map((a) => {
-      this.events.append({ ...tags, kind: "action_rejected", proposal_id: proposal.id, action_id: a.id, data: { reason: error, violations: recorded, admission: true, duration_ms: 0 } });
-      return { action_id: a.id, status: "rejected" as const, output: null, error, state_changes: {}, duration_ms: 0, timestamp: new Date(now).toISOString() };
-    });
-    const cost = { tool_calls: 0, actions_executed: 0, actions_rejected: results.length, actions_skipped: 0, total_duration_ms: 0, retries: 0 };
-    this.events.append({ ...tags, kind: "proposal_completed", proposal_id: proposal.id, data: { status: "rejected", cost, violations: recorded } });
-    return { result: { proposal_id: proposal.id, results, cost }, abortedBy: undefined, canceled: false, terminal: false, rejections: proposal.actions.map((a) => ({ action_id: a.id, violations })) };
   }
 
   /** Saves the state, tool names, event log (for audit) and `metadata` (reference §4.9). */
