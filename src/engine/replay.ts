@@ -83,7 +83,7 @@ export async function replay(events: readonly Event[], options: ReplayOptions = 
       if (options.tools && !options.tools.includes(call.tool)) {
         diverge({ ...at, field: "tool", recorded: call.tool, replayed: null, message: `action ${call.action_id}: tool ${call.tool} is not available to the replay` });
       }
-      const recordedTool = run.proposal.actions.find((a) => a.id === call.action_id)?.tool;
+      const recordedTool = (actionsOf(run.proposal) as Array<{ id?: string; tool?: string }>).find((a) => a.id === call.action_id)?.tool;
       if (recordedTool !== undefined && recordedTool !== call.tool) {
         diverge({ ...at, field: "tool", recorded: recordedTool, replayed: call.tool, message: `action ${call.action_id}: called tool ${call.tool}, the recording called ${recordedTool}` });
       }
@@ -131,8 +131,7 @@ export async function replay(events: readonly Event[], options: ReplayOptions = 
       replaced = true;
     }
     // Tools exist only as names here: every call is answered from the record.
-    for (const a of run.proposal.actions) if (a.type === "tool_call" && a.tool && !rt.tools.has(a.tool)) rt.registerTool({ name: a.tool });
-    for (const a of actionsOf(input)) if (a.type === "tool_call" && a.tool && !rt.tools.has(a.tool)) rt.registerTool({ name: a.tool });
+    for (const a of [...actionsOf(run.proposal), ...actionsOf(input)]) if (a.type === "tool_call" && typeof a.tool === "string" && a.tool && !rt.tools.has(a.tool)) rt.registerTool({ name: a.tool });
     let result: ProposalResult;
     try {
       result = await rt.executeProposal(input);
@@ -183,7 +182,13 @@ function compareRun(run: RecordedRun, result: ProposalResult, diverge: (d: Repla
 
 async function checkChain(events: readonly Event[], diverge: (d: ReplayDivergence) => void): Promise<void> {
   if (!events.some((e) => e.hash !== undefined || e.prev_hash !== undefined)) return;
-  const log = EventLog.fromJSONL(events.map((e) => JSON.stringify(e)).join("\n"));
+  let log: EventLog;
+  try {
+    log = EventLog.fromJSONL(events.map((e) => JSON.stringify(e)).join("\n"));
+  } catch (err) {
+    diverge({ field: "hash_chain", recorded: null, replayed: null, message: `the log cannot be checked: ${(err as Error).message}` });
+    return;
+  }
   const v = await log.verifyChain();
   if ("tampered_at" in v) diverge({ field: "hash_chain", recorded: v.tampered_at, replayed: null, message: `the hash chain breaks at event ${v.tampered_at}: the log was altered` });
 }
