@@ -6,3 +6,4 @@ export * from "./memgine/index.ts";
 export * from "./inference/index.ts";
 export * from "./multi/index.ts";
 export * from "./scheduler/index.ts";
+export * from "./policies/index.ts";

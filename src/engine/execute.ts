@@ -27,6 +27,8 @@ export interface ExecutionContext {
   retryBaseDelayMs: number;
   /** Stamped on every event (e.g. the daemon session's policy scope). */
   eventTags?: Pick<EventInit, "run_id" | "client_id" | "policy_session_id">;
+  /** The policy scope the proposal was submitted with; guards see it. */
+  policyScope?: string;
 }
 
 /** Outcome details the runtime needs beyond the wire result. */
@@ -106,7 +108,8 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     }
   };
 
-  const guardContext = () => ({ proposal, state, toolCalls: cost.tool_calls, actionsExecuted: cost.actions_executed, elapsedMs: clock.now() - started });
+  const guardContext = () => ({ proposal, state, toolCalls: cost.tool_calls, actionsExecuted: cost.actions_executed, elapsedMs: clock.now() - started, ...(ctx.policyScope !== undefined ? { policyScope: ctx.policyScope } : {}) });
+  const mwContext = (a: Action) => ({ emit: (e: EventInit) => void emit({ action_id: a.id, ...e }) });
 
   const dispatch = async (c: ToolCall): Promise<unknown> => {
     cost.tool_calls++;
@@ -118,7 +121,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   };
   // The middleware chain is built once per proposal, not per call.
   const invokeTool = ctx.middleware.reduceRight<(c: ToolCall, a: Action) => Promise<unknown>>(
-    (next, mw) => (c, a) => mw(c, a, (c2) => next(c2, a)),
+    (next, mw) => (c, a) => mw(c, a, (c2) => next(c2, a), mwContext(a)),
     (c) => dispatch(c),
   );
 
@@ -201,13 +204,21 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
 
     const violations: Violation[] = [];
     for (const g of ctx.guards) violations.push(...(await g.check(a, parameters, guardContext())));
-    if (violations.length > 0) {
-      rejections.push({ action_id: a.id, violations });
-      for (const v of violations) if (v.source === "policy") emit({ kind: "policy_violation", action_id: a.id, data: { policy_name: v.name, reason: v.reason } });
-      const error = `rejected: ${violations.map((v) => `${v.name}: ${v.reason}`).join("; ")}`;
-      finish(a, "rejected", { error }, t0);
-      emit({ kind: "action_rejected", action_id: a.id, data: { reason: error, violations: violations.map((v) => ({ source: v.source, name: v.name })) } });
+    const rejecting = violations.filter((v) => v.effect !== "skip");
+    if (rejecting.length > 0) {
+      rejections.push({ action_id: a.id, violations: rejecting });
+      for (const v of rejecting) if (v.source === "policy") emit({ kind: "policy_violation", action_id: a.id, data: { policy_name: v.name, reason: v.reason } });
+      const error = `rejected: ${rejecting.map((v) => `${v.name}: ${v.reason}`).join("; ")}`;
+      const r = finish(a, "rejected", { error }, t0);
+      emit({ kind: "action_rejected", action_id: a.id, data: { reason: error, violations: rejecting.map(plainViolation), duration_ms: r.duration_ms } });
       if (a.failure_behavior !== "skip") abortProposal(a, "was rejected");
+      return;
+    }
+    if (violations.length > 0) {
+      // A guard asked to skip (an exhausted budget): the action never runs, the proposal goes on.
+      const reason = violations.map((v) => v.reason).join("; ");
+      const r = finish(a, "skipped", { error: reason }, t0);
+      emit({ kind: "action_skipped", action_id: a.id, data: { reason, violations: violations.map(plainViolation), duration_ms: r.duration_ms } });
       return;
     }
     emit({ kind: "action_validated", action_id: a.id });
@@ -221,7 +232,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
 
     const attempts = a.type === "tool_call" && a.failure_behavior === "retry" ? a.max_retries + 1 : 1;
     for (let attempt = 1; ; attempt++) {
-      emit({ kind: "action_executing", action_id: a.id, data: { attempt } });
+      emit({ kind: "action_executing", action_id: a.id, data: { attempt, params_digest: paramsDigest(parameters) } });
       try {
         const { output, changes } = await perform(a, parameters, attempt);
         applyEffects(a, changes);
@@ -248,11 +259,11 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   const depsOf = (a: Action) => dag.deps.get(a.id) ?? new Set<string>();
 
   const fail = (a: Action, f: ActionFailure, t0: number, attempt: number) => {
-    finish(a, "failed", { error: f.message, ...(f.terminal ? { terminal: true as const } : {}) }, t0);
+    const r = finish(a, "failed", { error: f.message, ...(f.terminal ? { terminal: true as const } : {}) }, t0);
     emit({
       kind: "action_failed",
       action_id: a.id,
-      data: { attempt, error: f.message, error_class: f.errorClass, params_digest: paramsDigest(a.parameters), expected_effects: Object.keys(a.expected_effects), ...(f.terminal ? { terminal: true } : {}) },
+      data: { attempt, error: f.message, error_class: f.errorClass, params_digest: paramsDigest(a.parameters), expected_effects: Object.keys(a.expected_effects), duration_ms: r.duration_ms, ...(f.terminal ? { terminal: true } : {}) },
     });
     if (f.terminal) terminal = true;
     if (f.terminal || a.failure_behavior !== "skip") abortProposal(a, f.errorClass === "canceled" ? "was canceled" : "failed");
@@ -320,6 +331,11 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   const status = canceled ? "canceled" : abortedBy !== undefined ? "aborted" : "completed";
   emit({ kind: "proposal_completed", data: { status, cost: { ...cost }, ...(abortedBy !== undefined ? { aborted_by: abortedBy } : {}) } });
   return { result: { proposal_id: proposal.id, results: ordered, cost }, abortedBy, canceled, terminal, rejections };
+}
+
+/** A violation as recorded in events (replay re-applies it verbatim). */
+function plainViolation(v: Violation): Violation {
+  return { source: v.source, name: v.name, reason: v.reason, ...(v.effect ? { effect: v.effect } : {}) };
 }
 
 function toFailure(err: unknown): ActionFailure {

@@ -2,15 +2,26 @@ import type { ActionProposal } from "../ir/proposal.ts";
 import type { ProposalResult } from "../ir/results.ts";
 import type { ToolSchema, ToolSchemaInput } from "../ir/tool-schema.ts";
 import { CarError, ProposalRejectedError, messageOf } from "../errors.ts";
+import { PolicyEngine, type PolicyScope, type PolicySummary } from "../policies/policy-engine.ts";
+import { rejectAtAdmission } from "./admission.ts";
+import { BudgetGuard, type CostBudget, type CostBudgetInput } from "./budget.ts";
+import { CapabilityGuard, type CapabilitySet, type CapabilitySetInput } from "./capabilities.ts";
+import { parseCheckpoint, type Checkpoint, type RestoreReport } from "./checkpoint.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { buildDag, type Dag } from "./dag.ts";
-import { EventLog } from "./event-log.ts";
+import { EventLog, type EventInit } from "./event-log.ts";
 import { runProposal, type ExecutionContext, type RunOutcome } from "./execute.ts";
-import type { ActionGuard, ProposalGuard, ToolMiddleware } from "./hooks.ts";
+import type { ActionGuard, ProposalGuard, ToolMiddleware, Violation } from "./hooks.ts";
 import { normalizeProposal } from "./normalize.ts";
-import { systemRandom, type Random } from "./random.ts";
+import { hexId, systemRandom, type Random } from "./random.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { basicVerifier, parseReplanConfig, runWithReplan, type ReplanCallback, type ReplanConfig, type ReplanConfigInput, type Verifier } from "./replan.ts";
+import { ResultCache, type ResultCacheOptions } from "./result-cache.ts";
+import { RuntimeState } from "./runtime-state.ts";
 import { StateStore, type StateSnapshot } from "./state-store.ts";
 import { ToolRegistry, type ToolExecutor, type ToolHandler } from "./tools.ts";
+
+export { RuntimeState } from "./runtime-state.ts";
 
 /** Settings of a Runtime. Every limit has a default documented here. */
 export interface RuntimeOptions {
@@ -26,6 +37,10 @@ export interface RuntimeOptions {
   maxEvents?: number;
   /** Stamped on every event this runtime records. */
   eventTags?: ExecutionContext["eventTags"];
+  /** Result cache settings, or `false` to turn caching and dedup off (replay does). */
+  resultCache?: ResultCacheOptions | false;
+  /** Most policy scopes open at once (default 1,024). */
+  maxPolicyScopes?: number;
 }
 
 /** Options of one `executeProposal` call. */
@@ -34,6 +49,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Keys set in the state store before the run starts. */
   initialState?: StateSnapshot;
+  /** A policy scope from `policies.openScope()`: its policies apply on top of the global ones. */
+  policyScope?: string;
 }
 
 /** A proposal accepted for execution: normalized, with its DAG. */
@@ -44,7 +61,7 @@ export interface PreparedProposal {
 
 /**
  * The Common Agent Runtime: verifies and executes action proposals against its tools and state,
- * recording every step in its event log.
+ * under its policies, capabilities, budget and rate limits, recording every step in its event log.
  */
 export class Runtime {
   /** The raw store; writes through it bypass the event log (the executor's own writes are logged per action). */
@@ -55,10 +72,21 @@ export class Runtime {
   readonly tools = new ToolRegistry();
   readonly clock: Clock;
   readonly random: Random;
+  /** Registered and file policies, in layers (global + scopes). */
+  readonly policies: PolicyEngine;
+  /** Per-tool token buckets from `ToolSchema.rate_limit`. */
+  readonly rateLimiter: RateLimiter;
+  /** Cached outputs of idempotent calls (undefined when turned off). */
+  readonly resultCache: ResultCache | undefined;
   protected readonly guards: ActionGuard[] = [];
   protected readonly admissionGuards: ProposalGuard[] = [];
   protected readonly middleware: ToolMiddleware[] = [];
   protected executor: ToolExecutor | undefined;
+  private readonly capabilities = new CapabilityGuard();
+  private readonly budget = new BudgetGuard();
+  private replanCallback: ReplanCallback | undefined;
+  private replanConfig: ReplanConfig = parseReplanConfig({});
+  private verifier: Verifier;
   private halted: string | undefined;
   private readonly options: RuntimeOptions;
 
@@ -68,9 +96,19 @@ export class Runtime {
     this.random = options.random ?? systemRandom;
     this.executor = options.executor;
     this.events = new EventLog({ clock: this.clock, maxEvents: options.maxEvents ?? 100_000 });
-    this.state = new RuntimeState(this.store, (changes, deleted) =>
-      this.events.append({ ...this.options.eventTags, kind: "state_changed", data: { changes, ...(deleted ? { deleted } : {}), source: "direct" } }),
+    this.state = new RuntimeState(this.store, (changes, deleted, source) =>
+      this.events.append({ ...this.options.eventTags, kind: "state_changed", data: { changes, ...(deleted ? { deleted } : {}), source } }),
     );
+    this.policies = new PolicyEngine({ clock: this.clock, random: this.random, ...(options.maxPolicyScopes !== undefined ? { maxScopes: options.maxPolicyScopes } : {}) });
+    this.rateLimiter = new RateLimiter(this.clock, this.tools);
+    this.resultCache = options.resultCache === false ? undefined : new ResultCache(this.clock, this.tools, options.resultCache ?? {});
+    this.verifier = basicVerifier(this.clock, this.random);
+    // Validation order: capabilities, policies, budget (all are asked; all violations collected).
+    this.guards.push(this.capabilities, this.policies, this.budget);
+    this.admissionGuards.push(this.capabilities, this.budget);
+    // The cache answers before the rate limiter is asked, so hits cost no token.
+    if (this.resultCache) this.middleware.push(this.resultCache.middleware());
+    this.middleware.push(this.rateLimiter.middleware());
   }
 
   /** Registers (or replaces) a tool. Without a handler, calls go to the runtime's ToolExecutor. */
@@ -93,6 +131,47 @@ export class Runtime {
     this.executor = executor;
   }
 
+  /** Registers a policy (`{name, rule: deny_tool|deny_tool_param|require_state, …}`), globally or in its `session_id` scope. */
+  registerPolicy(def: unknown): { registered: string; scope: PolicyScope } {
+    return this.policies.register(def);
+  }
+
+  /** Removes every policy named `name` (in `scope`, else globally); returns how many. */
+  unregisterPolicy(name: string, scope?: string): number {
+    return this.policies.unregister(name, scope).removed;
+  }
+
+  /** Policies of the global layer (or of `scope`) in registration order. */
+  listPolicies(scope?: string): PolicySummary[] {
+    return this.policies.list(scope).policies;
+  }
+
+  /** Sets (or clears) the capability set every action is validated against. */
+  setCapabilities(caps: CapabilitySetInput | undefined): CapabilitySet | undefined {
+    return this.capabilities.set(caps);
+  }
+
+  /** Sets (or clears) the cost budget of each proposal run. */
+  setBudget(budget: CostBudgetInput | undefined): CostBudget | undefined {
+    return this.budget.set(budget);
+  }
+
+  /** Sets (or clears) the callback asked for a new proposal after an abort. */
+  setReplanCallback(callback: ReplanCallback | undefined): void {
+    this.replanCallback = callback;
+  }
+
+  /** Updates replan settings; fields left out keep their current value. */
+  setReplanConfig(config: ReplanConfigInput): ReplanConfig {
+    this.replanConfig = parseReplanConfig({ ...this.replanConfig, ...config });
+    return this.replanConfig;
+  }
+
+  /** The verifier used by `verify_before_execute` (default: parses, valid DAG, registered tools). */
+  setVerifier(verifier: Verifier): void {
+    this.verifier = verifier;
+  }
+
   /** Adds a check run on every action before it executes. */
   addGuard(guard: ActionGuard): () => void {
     this.guards.push(guard);
@@ -105,7 +184,7 @@ export class Runtime {
     return () => void this.admissionGuards.splice(this.admissionGuards.indexOf(guard) >>> 0, 1);
   }
 
-  /** Wraps tool invocation; the first added is the outermost. */
+  /** Wraps tool invocation; the first added is the outermost (built-ins come first). */
   addToolMiddleware(mw: ToolMiddleware): () => void {
     this.middleware.push(mw);
     return () => void this.middleware.splice(this.middleware.indexOf(mw) >>> 0, 1);
@@ -127,48 +206,91 @@ export class Runtime {
     return { proposal, dag: buildDag(proposal.actions) };
   }
 
-  /** Executes a proposal and returns its result. Invalid proposals throw before any action runs. */
+  /**
+   * Executes a proposal and returns its result. Invalid proposals throw before any action runs.
+   * With replanning configured, an aborted run is rolled back and replaced by the callback's
+   * proposal; the last run's result is returned.
+   */
   async executeProposal(input: unknown, options: ExecuteOptions = {}): Promise<ProposalResult> {
-    return (await this.run(input, options)).result;
+    const callback = this.replanCallback;
+    if (!callback || this.replanConfig.max_replans === 0) return (await this.run(input, options)).result;
+    if (options.initialState) this.state.merge(options.initialState);
+    const { initialState: _i, ...runOptions } = options;
+    const outcome = await runWithReplan(
+      {
+        config: this.replanConfig,
+        callback,
+        verifier: this.verifier,
+        clock: this.clock,
+        run: (p) => this.run(p, runOptions),
+        parse: (p) => normalizeProposal(p, this.clock, this.random),
+        emit: (e) => void this.events.append({ ...this.tags(options.policyScope), ...e }),
+        snapshot: () => this.store.snapshot(),
+        restore: (snap) => this.state.replace(snap, "replan_rollback"),
+        tools: () => this.tools.schemas(),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      input,
+    );
+    return outcome.result;
   }
 
-  /** Executes a proposal, returning the full outcome (used by replan and the daemon). */
+  /** Executes one proposal (no replanning), returning the full outcome. */
   protected async run(input: unknown, options: ExecuteOptions = {}): Promise<RunOutcome> {
     if (this.halted !== undefined) throw new ProposalRejectedError("halted", `runtime halted by a terminal tool error (${this.halted}); call clearHalt()`);
+    const scope = options.policyScope;
+    if (scope !== undefined && !this.policies.hasScope(scope)) throw new CarError("not_found", "policies", `no open policy scope "${scope}"`);
+    const tags = this.tags(scope);
     const proposal = normalizeProposal(input, this.clock, this.random);
-    const received = this.events.append({ ...this.options.eventTags, kind: "proposal_received", proposal_id: proposal.id, data: { source: proposal.source, action_count: proposal.actions.length, proposal } });
-    void received;
+    const received = () => this.events.append({ ...tags, kind: "proposal_received", proposal_id: proposal.id, data: { source: proposal.source, action_count: proposal.actions.length, proposal } });
     let dag: Dag;
     try {
       dag = buildDag(proposal.actions);
     } catch (err) {
-      this.events.append({ ...this.options.eventTags, kind: "proposal_completed", proposal_id: proposal.id, data: { status: "invalid", error: messageOf(err) } });
+      received();
+      this.events.append({ ...tags, kind: "proposal_completed", proposal_id: proposal.id, data: { status: "invalid", error: messageOf(err) } });
       throw err;
     }
+    // Initial state is logged before the proposal so that replay folds it in before re-running.
     if (options.initialState) this.state.merge(options.initialState);
+    received();
 
-    const denied = [];
-    for (const g of this.admissionGuards) denied.push(...(await g.admit(proposal, { state: this.store })));
+    const denied: Violation[] = [];
+    const admission = { state: this.store, ...(scope !== undefined ? { policyScope: scope } : {}) };
+    for (const g of this.admissionGuards) denied.push(...(await g.admit(proposal, admission)));
     let outcome: RunOutcome;
-    if (denied.length > 0) outcome = this.rejectAll(proposal, denied.map((v) => `${v.name}: ${v.reason}`).join("; "));
-    else outcome = await runProposal(this.context(), proposal, dag, options.signal);
+    if (denied.length > 0) outcome = rejectAtAdmission({ events: this.events, clock: this.clock, ...(tags ? { tags } : {}) }, proposal, denied);
+    else outcome = await runProposal({ ...this.context(), eventTags: tags, ...(scope !== undefined ? { policyScope: scope } : {}) }, proposal, dag, options.signal);
     if (outcome.terminal) this.halted = outcome.abortedBy ?? "unknown action";
     await this.events.settled();
     return outcome;
   }
 
-  /** Rejects every action of a proposal refused at admission (nothing runs). */
-  private rejectAll(proposal: ActionProposal, reason: string): RunOutcome {
-    const now = this.clock.now();
-    const tags = this.options.eventTags ?? {};
-    const error = `rejected: ${reason}`;
-    const results = proposal.actions.map((a) => {
-      this.events.append({ ...tags, kind: "action_rejected", proposal_id: proposal.id, action_id: a.id, data: { reason: error } });
-      return { action_id: a.id, status: "rejected" as const, output: null, error, state_changes: {}, duration_ms: 0, timestamp: new Date(now).toISOString() };
-    });
-    const cost = { tool_calls: 0, actions_executed: 0, actions_rejected: results.length, actions_skipped: 0, total_duration_ms: 0, retries: 0 };
-    this.events.append({ ...tags, kind: "proposal_completed", proposal_id: proposal.id, data: { status: "rejected", cost } });
-    return { result: { proposal_id: proposal.id, results, cost }, abortedBy: undefined, canceled: false, terminal: false, rejections: proposal.actions.map((a) => ({ action_id: a.id, violations: [{ source: "admission", name: "admission", reason }] })) };
+  /** Saves the state, tool names, event log (for audit) and `metadata` (reference §4.9). */
+  saveCheckpoint(metadata: Record<string, unknown> = {}): Checkpoint {
+    return {
+      checkpoint_id: hexId(this.random, 16),
+      created_at: new Date(this.clock.now()).toISOString(),
+      state: this.store.snapshot(),
+      events: this.events.all(),
+      tools: this.tools.names(),
+      metadata: structuredClone(metadata),
+    };
+  }
+
+  /**
+   * Replaces the state with the checkpoint's (logged as one `state_changed`, so replay follows).
+   * The checkpoint's events are not replayed; tools cannot be restored, only reported missing.
+   */
+  restoreCheckpoint(input: unknown): RestoreReport {
+    const cp = parseCheckpoint(input);
+    this.state.replace(cp.state, "checkpoint");
+    return { checkpoint_id: cp.checkpoint_id, keys: Object.keys(cp.state).length, missing_tools: cp.tools.filter((t) => !this.tools.has(t)) };
+  }
+
+  /** Event tags of a run in `scope`. */
+  private tags(scope: string | undefined): ExecutionContext["eventTags"] {
+    return { ...this.options.eventTags, ...(scope !== undefined ? { policy_session_id: scope } : {}) } as Pick<EventInit, "run_id" | "client_id" | "policy_session_id">;
   }
 
   /** The execution context handed to each run. */
@@ -191,48 +313,4 @@ export class Runtime {
 /** True when `err` is a CarError with the given code. */
 export function isCarError(err: unknown, code?: CarError["code"]): err is CarError {
   return err instanceof CarError && (code === undefined || err.code === code);
-}
-
-/** The public face of a runtime's state store: every write is logged. */
-export class RuntimeState {
-  constructor(
-    private readonly store: StateStore,
-    private readonly onChange: (changes: Record<string, unknown>, deleted?: string[]) => void,
-  ) {}
-
-  /** The value at `key`, or `null` when absent. */
-  get(key: string): unknown {
-    return this.store.get(key);
-  }
-
-  set(key: string, value: unknown): void {
-    this.store.set(key, value);
-    this.onChange({ [key]: value === undefined ? null : value });
-  }
-
-  /** Sets several keys at once (one event). */
-  merge(values: StateSnapshot): void {
-    if (Object.keys(values).length === 0) return;
-    for (const [k, v] of Object.entries(values)) this.store.set(k, v);
-    this.onChange({ ...values });
-  }
-
-  exists(key: string): boolean {
-    return this.store.exists(key);
-  }
-
-  /** Removes a key; returns whether it existed. Logged with `deleted: [key]`. */
-  delete(key: string): boolean {
-    const existed = this.store.delete(key);
-    if (existed) this.onChange({}, [key]);
-    return existed;
-  }
-
-  keys(): string[] {
-    return this.store.keys();
-  }
-
-  snapshot(): StateSnapshot {
-    return this.store.snapshot();
-  }
 }
