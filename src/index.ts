@@ -3,3 +3,4 @@ export * from "./ir/index.ts";
 export * from "./storage/index.ts";
 export * from "./engine/index.ts";
 export * from "./verify/index.ts";
+export * from "./planner/index.ts";

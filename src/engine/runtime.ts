@@ -11,6 +11,9 @@ import { normalizeProposal } from "./normalize.ts";
 import { systemRandom, type Random } from "./random.ts";
 import { StateStore, type StateSnapshot } from "./state-store.ts";
 import { ToolRegistry, type ToolExecutor, type ToolHandler } from "./tools.ts";
+import { verify } from "../verify/verify.ts";
+import type { VerifyOptions, VerifyResult } from "../verify/types.ts";
+import { planAndExecute, type PlanAndExecuteOptions, type PlanAndExecuteResult } from "../planner/plan-and-execute.ts";
 
 /** Settings of a Runtime. Every limit has a default documented here. */
 export interface RuntimeOptions {
@@ -125,6 +128,21 @@ export class Runtime {
   prepare(input: unknown): PreparedProposal {
     const proposal = normalizeProposal(input, this.clock, this.random);
     return { proposal, dag: buildDag(proposal.actions) };
+  }
+
+  /** Statically verifies a proposal against this runtime's tool schemas and current state (nothing runs). */
+  verifyProposal(proposal: unknown, options: VerifyOptions = {}): VerifyResult {
+    return verify(proposal, { initialState: this.store.snapshot(), tools: this.tools.schemas(), ...this.verifyDefaults(), ...options });
+  }
+
+  /** Ranks candidate proposals, executes the best valid one and falls back to the next on failure. */
+  planAndExecute(candidates: readonly unknown[], options: PlanAndExecuteOptions = {}): Promise<PlanAndExecuteResult> {
+    return planAndExecute(this, candidates, options);
+  }
+
+  /** Verify settings this runtime adds (policy check, capabilities…); subclasses and the policy layer override it. */
+  protected verifyDefaults(): VerifyOptions {
+    return {};
   }
 
   /** Executes a proposal and returns its result. Invalid proposals throw before any action runs. */
