@@ -27,6 +27,8 @@ export interface DagAnalysis {
   level: Int32Array;
   /** Levels in execution order; each lists action indices in declaration order. */
   levels: number[][];
+  /** Action index → ids its parameters reference (`$<id>.output`), known or not. */
+  refs: string[][];
   /** Action id → index of its first declaration. */
   indexOf: Map<string, number>;
   /** Duplicate ids, then unknown dependencies/references in declaration order, then cycles. */
@@ -66,6 +68,7 @@ export function analyzeDag(actions: readonly Action[]): DagAnalysis {
     else indexOf.set(id, i);
   }
   const deps: number[][] = new Array(n);
+  const refs: string[][] = new Array(n);
   const stamp = new Int32Array(n).fill(-1);
   const lastWriter = new Map<string, number>();
   const lastStateWrite = new Map<string, number>();
@@ -73,30 +76,27 @@ export function analyzeDag(actions: readonly Action[]): DagAnalysis {
   for (let i = 0; i < n; i++) {
     const a = actions[i]!;
     const d: number[] = [];
-    const add = (j: number) => {
-      if (stamp[j] !== i) {
-        stamp[j] = i;
-        d.push(j);
-      }
-    };
+    // Plain loops, no per-action closures or sets: this runs once per action on proposals of 100k.
     for (const dep of a.dependencies) {
       const j = indexOf.get(dep);
       if (j === undefined) findings.push({ kind: "unknown_dependency", index: i, action_id: a.id, dependency: dep, via: "dependencies", message: `action "${a.id}" depends on unknown action "${dep}"` });
-      else add(j);
+      else if (stamp[j] !== i) (stamp[j] = i), d.push(j);
     }
-    for (const ref of referencedIds(a.parameters)) {
+    const r = [...referencedIds(a.parameters)];
+    refs[i] = r;
+    for (const ref of r) {
       const j = indexOf.get(ref);
       if (j === undefined) findings.push({ kind: "unknown_dependency", index: i, action_id: a.id, dependency: ref, via: "reference", message: `action "${a.id}" references unknown action "$${ref}.output"` });
-      else add(j);
+      else if (stamp[j] !== i) (stamp[j] = i), d.push(j);
     }
     for (const k of readKeys(a)) {
       const w = lastWriter.get(k);
-      if (w !== undefined && actions[w]!.id !== a.id) add(w);
+      if (w !== undefined && actions[w]!.id !== a.id && stamp[w] !== i) (stamp[w] = i), d.push(w);
     }
     for (const k of writeKeys(a)) {
       if (a.type === "state_write") {
         const prev = lastStateWrite.get(k);
-        if (prev !== undefined) add(prev);
+        if (prev !== undefined && stamp[prev] !== i) (stamp[prev] = i), d.push(prev);
         lastStateWrite.set(k, i);
       }
       lastWriter.set(k, i);
@@ -106,17 +106,22 @@ export function analyzeDag(actions: readonly Action[]): DagAnalysis {
   }
   const { level, levels } = levelsOf(n, deps);
   findings.push(...cyclesOf(actions, deps, level));
-  return { deps, level, levels, indexOf, findings, edges };
+  return { deps, refs, level, levels, indexOf, findings, edges };
 }
 
 /** Kahn's algorithm: iterative, so a 100k-action chain cannot overflow the stack. */
 function levelsOf(n: number, deps: number[][]): { level: Int32Array; levels: number[][] } {
   const pending = new Int32Array(n);
-  const dependents: number[][] = Array.from({ length: n }, () => []);
+  // Dependents in CSR form (offsets + one flat array): two typed arrays instead of n small arrays.
+  const start = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) {
     pending[i] = deps[i]!.length;
-    for (const j of deps[i]!) dependents[j]!.push(i);
+    for (const j of deps[i]!) start[j + 1]!++;
   }
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, n);
+  const dependents = new Int32Array(start[n]!);
+  for (let i = 0; i < n; i++) for (const j of deps[i]!) dependents[fill[j]!++] = i;
   const level = new Int32Array(n).fill(-1);
   const queue: number[] = [];
   for (let i = 0; i < n; i++) if (pending[i] === 0) queue.push(i);
@@ -125,7 +130,10 @@ function levelsOf(n: number, deps: number[][]): { level: Int32Array; levels: num
     let l = 0;
     for (const j of deps[i]!) if (level[j]! + 1 > l) l = level[j]! + 1;
     level[i] = l;
-    for (const k of dependents[i]!) if (--pending[k]! === 0) queue.push(k);
+    for (let e = start[i]!; e < start[i + 1]!; e++) {
+      const k = dependents[e]!;
+      if (--pending[k]! === 0) queue.push(k);
+    }
   }
   const levels: number[][] = [];
   for (let i = 0; i < n; i++) if (level[i]! >= 0) (levels[level[i]!] ??= []).push(i);
