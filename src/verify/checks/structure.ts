@@ -35,7 +35,7 @@ export function structureChecks(prep: PreparedForVerify): CheckOutcome[] {
 function referenceFindings(prep: PreparedForVerify, i: number, refs: CheckOutcome, selfRefs: Set<number>): void {
   const { actions, dag } = prep;
   const a: Action = actions[i]!;
-  for (const id of new Set(dag.refs[i])) {
+  for (const id of dag.refs[i]!) {
     const j = dag.indexOf.get(id);
     if (j === undefined) continue; // reported from the DAG findings
     if (j === i) {
