@@ -7,3 +7,5 @@ export * from "./inference/index.ts";
 export * from "./multi/index.ts";
 export * from "./scheduler/index.ts";
 export * from "./policies/index.ts";
+export * from "./verify/index.ts";
+export * from "./planner/index.ts";

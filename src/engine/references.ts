@@ -42,7 +42,19 @@ export function resolveReferences(value: unknown, outputOf: (id: string) => unkn
   return value;
 }
 
-function walkPath(root: unknown, path: string, ref: string): unknown {
+/** The `{ id, path }` of a string that is exactly one reference (path like `.a.b`, or ""), else undefined. */
+export function parseWholeReference(value: string): { id: string; path: string } | undefined {
+  const m = WHOLE.exec(value);
+  return m ? { id: m[1]!, path: m[2]! } : undefined;
+}
+
+/** Replaces every reference embedded in `value` with `replace(id, path, ref)`. */
+export function replaceReferences(value: string, replace: (id: string, path: string, ref: string) => string): string {
+  return value.replace(REF, (ref, id: string, path: string) => replace(id, path, ref));
+}
+
+/** Follows `.a.0.b` into `root`; throws UnresolvedReference when a field is missing. */
+export function walkPath(root: unknown, path: string, ref: string): unknown {
   let cur = root;
   for (const seg of path.split(".").slice(1)) {
     if (Array.isArray(cur) && /^\d+$/.test(seg)) cur = cur[Number(seg)];

@@ -5,11 +5,8 @@ import type { ToolSchema } from "../ir/tool-schema.ts";
 import { messageOf } from "../errors.ts";
 import { parseWith } from "../ir/parse.ts";
 import { sleep, type Clock } from "./clock.ts";
-import { buildDag } from "./dag.ts";
 import type { EventInit } from "./event-log.ts";
 import type { RunOutcome } from "./execute.ts";
-import { normalizeProposal } from "./normalize.ts";
-import type { Random } from "./random.ts";
 import type { StateSnapshot } from "./state-store.ts";
 
 /** Errors of canceled actions start with this (reference `CANCELED_PREFIX`). */
@@ -55,7 +52,7 @@ export interface ReplanContext {
   /** The state after rollback. */
   state: StateSnapshot;
   /** Why the previous replan was refused, when verification refused it. */
-  verify_issues?: VerifyIssue[];
+  verify_issues?: ReplanIssue[];
 }
 
 /**
@@ -64,8 +61,8 @@ export interface ReplanContext {
  */
 export type ReplanCallback = (ctx: ReplanContext) => unknown;
 
-export interface VerifyIssue {
-  action_id?: string;
+export interface ReplanIssue {
+  action_id?: string | null;
   severity: "error" | "warning" | "info";
   message: string;
 }
@@ -73,29 +70,11 @@ export interface VerifyIssue {
 /** A verifier's answer; `valid` is false iff some issue is an error. */
 export interface Verdict {
   valid: boolean;
-  issues: VerifyIssue[];
+  issues: ReplanIssue[];
 }
 
 /** Checks a proposal before it runs (plug in the full `verify` from src/verify). */
 export type Verifier = (proposal: unknown, ctx: { state: StateSnapshot; tools: ToolSchema[] }) => Verdict | Promise<Verdict>;
-
-/** The default verifier: the proposal parses, its DAG is valid, and every tool it calls is registered. */
-export function basicVerifier(clock: Clock, random: Random): Verifier {
-  return (input, { tools }) => {
-    const issues: VerifyIssue[] = [];
-    try {
-      const p = normalizeProposal(input, clock, random);
-      buildDag(p.actions);
-      const known = new Set(tools.map((t) => t.name));
-      for (const a of p.actions) {
-        if (a.type === "tool_call" && !known.has(a.tool!)) issues.push({ action_id: a.id, severity: "error", message: `tool_call names unregistered tool ${a.tool}` });
-      }
-    } catch (err) {
-      issues.push({ severity: "error", message: messageOf(err) });
-    }
-    return { valid: issues.every((i) => i.severity !== "error"), issues };
-  };
-}
 
 /** What the replan loop needs from its runtime. */
 export interface ReplanDeps {
@@ -135,7 +114,7 @@ export async function runWithReplan(deps: ReplanDeps, input: unknown): Promise<R
   let before = deps.snapshot();
   let outcome = await deps.run(input);
   let attempts = 0;
-  let verifyIssues: VerifyIssue[] | undefined;
+  let verifyIssues: ReplanIssue[] | undefined;
   let failedInput = input;
   while (needsReplan(outcome, config)) {
     const pid = outcome.result.proposal_id;

@@ -15,11 +15,14 @@ import type { ActionGuard, ProposalGuard, ToolMiddleware, Violation } from "./ho
 import { normalizeProposal } from "./normalize.ts";
 import { hexId, systemRandom, type Random } from "./random.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { basicVerifier, parseReplanConfig, runWithReplan, type ReplanCallback, type ReplanConfig, type ReplanConfigInput, type Verifier } from "./replan.ts";
+import { parseReplanConfig, runWithReplan, type ReplanCallback, type ReplanConfig, type ReplanConfigInput, type Verifier } from "./replan.ts";
 import { ResultCache, type ResultCacheOptions } from "./result-cache.ts";
 import { RuntimeState } from "./runtime-state.ts";
 import { StateStore, type StateSnapshot } from "./state-store.ts";
 import { ToolRegistry, type ToolExecutor, type ToolHandler } from "./tools.ts";
+import { verify } from "../verify/verify.ts";
+import type { VerifyOptions, VerifyResult } from "../verify/types.ts";
+import { planAndExecute, type PlanAndExecuteOptions, type PlanAndExecuteResult } from "../planner/plan-and-execute.ts";
 
 export { RuntimeState } from "./runtime-state.ts";
 
@@ -102,7 +105,14 @@ export class Runtime {
     this.policies = new PolicyEngine({ clock: this.clock, random: this.random, ...(options.maxPolicyScopes !== undefined ? { maxScopes: options.maxPolicyScopes } : {}) });
     this.rateLimiter = new RateLimiter(this.clock, this.tools);
     this.resultCache = options.resultCache === false ? undefined : new ResultCache(this.clock, this.tools, options.resultCache ?? {});
-    this.verifier = basicVerifier(this.clock, this.random);
+    // Replans are checked with the full static verifier (tools, schemas, policies, capabilities).
+    this.verifier = (p, { state, tools }) => {
+      try {
+        return verify(p, { ...this.verifyDefaults(), initialState: state, tools });
+      } catch (err) {
+        return { valid: false, issues: [{ severity: "error", message: messageOf(err) }] };
+      }
+    };
     // Validation order: capabilities, policies, budget (all are asked; all violations collected).
     this.guards.push(this.capabilities, this.policies, this.budget);
     this.admissionGuards.push(this.capabilities, this.budget);
@@ -204,6 +214,26 @@ export class Runtime {
   prepare(input: unknown): PreparedProposal {
     const proposal = normalizeProposal(input, this.clock, this.random);
     return { proposal, dag: buildDag(proposal.actions) };
+  }
+
+  /** Statically verifies a proposal against this runtime's tool schemas and current state (nothing runs). */
+  verifyProposal(proposal: unknown, options: VerifyOptions = {}): VerifyResult {
+    return verify(proposal, { initialState: this.store.snapshot(), tools: this.tools.schemas(), ...this.verifyDefaults(), ...options });
+  }
+
+  /** Ranks candidate proposals, executes the best valid one and falls back to the next on failure. */
+  planAndExecute(candidates: readonly unknown[], options: PlanAndExecuteOptions = {}): Promise<PlanAndExecuteResult> {
+    return planAndExecute(this, candidates, options);
+  }
+
+  /** Verify settings this runtime adds (policy check, capabilities…); subclasses and the policy layer override it. */
+  protected verifyDefaults(): VerifyOptions {
+    const caps = this.capabilities.get();
+    return {
+      // Dry run: verifying a proposal must not consume policy rate windows.
+      policyCheck: (action, { state }) => this.policies.evaluate(action, action.parameters, state, undefined, { dryRun: true }).map((v) => ({ name: v.name, reason: v.reason })),
+      ...(caps ? { capabilities: caps } : {}),
+    };
   }
 
   /**

@@ -94,9 +94,10 @@ export function compileFileRules(r: PolicyFileRules): PolicyRule[] {
     const window = new SlidingWindow(l.max_calls, l.interval_secs * 1000);
     const name = `rate_limit_tool:${l.tool}`;
     rules.push({
-      evaluate: ({ action, now }) => {
+      evaluate: ({ action, now, dryRun }) => {
         if (toolOf(action) !== l.tool) return [];
-        return window.tryAdmit(now) ? [] : [violation(name, `tool ${l.tool} exceeded ${l.max_calls} calls per ${l.interval_secs} s`)];
+        const admitted = dryRun ? window.count(now) < l.max_calls : window.tryAdmit(now);
+        return admitted ? [] : [violation(name, `tool ${l.tool} exceeded ${l.max_calls} calls per ${l.interval_secs} s`)];
       },
     });
   }

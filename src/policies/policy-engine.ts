@@ -6,7 +6,7 @@ import { hexId, systemRandom, type Random } from "../engine/random.ts";
 import { compileFileRules, summarizeRules } from "./file-rules.ts";
 import { compileDefinition, describeDefinition, parsePolicyDefinition } from "./policy-definition.ts";
 import { parsePolicyFile, type PolicyFileOptions } from "./policy-file.ts";
-import type { PolicyRule } from "./rule.ts";
+import type { PolicyInput, PolicyRule } from "./rule.ts";
 
 /** Where a policy lives: the global layer, or one opened policy scope. */
 export type PolicyScope = "global" | { session_id: string };
@@ -99,8 +99,8 @@ export class PolicyEngine implements ActionGuard {
   }
 
   /** Every violation the applicable policies find for one action (global layer, then the scope's). */
-  evaluate(action: Action, parameters: Record<string, unknown>, state: GuardContext["state"], scope?: string): Violation[] {
-    const input = { action, parameters, state, now: this.clock.now() };
+  evaluate(action: Action, parameters: Record<string, unknown>, state: PolicyInput["state"], scope?: string, options: { dryRun?: boolean } = {}): Violation[] {
+    const input: PolicyInput = { action, parameters, state, now: this.clock.now(), ...(options.dryRun ? { dryRun: true } : {}) };
     const out: Violation[] = [];
     const layers = [this.global, ...(scope !== undefined && this.scopes.has(scope) ? [this.scopes.get(scope)!] : [])];
     for (const layer of layers) for (const entry of layer) for (const rule of entry.rules) out.push(...rule.evaluate(input));

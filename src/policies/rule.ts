@@ -11,6 +11,8 @@ export interface PolicyInput {
   state: StateReader;
   /** The runtime clock's time (ms), for rate windows. */
   now: number;
+  /** Evaluate without side effects (static verification): rate windows are read, not consumed. */
+  dryRun?: boolean;
 }
 
 /**
