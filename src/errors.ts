@@ -23,6 +23,7 @@ export type CarErrorCode =
   | "auth_required"
   | "auth_failed"
   | "unsupported"
+  | "overloaded"
   | "internal";
 
 /** Base class of every error thrown by car-server. */
