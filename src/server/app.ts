@@ -1,5 +1,5 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
+import type { WSContext, WSEvents } from "hono/ws";
 import type { MethodRegistry } from "../protocol/methods.ts";
 import type { RawFrame } from "../protocol/codec.ts";
 import type { Connection } from "./connection.ts";
@@ -9,12 +9,7 @@ import { httpRoutes } from "./http.ts";
 import type { Metrics, MetricsGauges } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
 import type { ServerSettings } from "./settings.ts";
-
-/**
- * How a runtime upgrades a request to a WebSocket: Hono's `upgradeWebSocket` helper of that
- * runtime (`@hono/node-ws`, `hono/bun`, `hono/deno`). The daemon only sees Hono's `WSContext`.
- */
-export type WebSocketUpgrader = UpgradeWebSocket<unknown>;
+import type { WebSocketUpgrader } from "./transport.ts";
 
 /** Options of `createApp`. */
 export interface CreateAppOptions extends ServerCoreOptions {

@@ -9,3 +9,4 @@ export * from "./settings.ts";
 export * from "./tool-callback.ts";
 export * from "./methods/index.ts";
 export * from "../protocol/index.ts";
+export * from "./transport.ts";
