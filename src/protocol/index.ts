@@ -3,3 +3,4 @@ export * from "./envelope.ts";
 export * from "./codec.ts";
 export * from "./methods.ts";
 export * from "./version.ts";
+export * from "./callbacks.ts";

@@ -1,6 +1,7 @@
 import { CarError } from "../errors.ts";
 import type { ToolExecutor } from "../engine/tools.ts";
 import { RpcError } from "../protocol/errors.ts";
+import type { ToolsCancelParams, ToolsExecuteParams } from "../protocol/callbacks.ts";
 import type { Session } from "./context.ts";
 
 /**
@@ -16,7 +17,7 @@ export function remoteToolExecutor(session: Session, toolTimeoutMs: number): Too
       try {
         result = await session.call(
           "tools.execute",
-          (requestId: string) => ({
+          (requestId: string): ToolsExecuteParams => ({
             action_id: call.action_id,
             tool: call.tool,
             parameters: call.parameters,
@@ -30,7 +31,7 @@ export function remoteToolExecutor(session: Session, toolTimeoutMs: number): Too
           {
             timeoutMs: toolTimeoutMs,
             signal: call.signal,
-            onCancel: (requestId, reason) => session.notify("tools.cancel", { request_id: requestId, action_id: call.action_id, reason }),
+            onCancel: (requestId, reason) => session.notify("tools.cancel", { request_id: requestId, action_id: call.action_id, reason } satisfies ToolsCancelParams),
           },
         );
       } catch (err) {
