@@ -3,7 +3,7 @@ import process from "node:process";
 import { removeTokenFileSync, tokenFilePath, writeTokenFile } from "../adapters/auth/token-file.ts";
 import { SERVER_VERSION } from "../src/protocol/version.ts";
 import { createApp, type CarServer } from "../src/server/app.ts";
-import { isLoopback } from "../src/server/settings.ts";
+import { isLoopback, resolveSettings } from "../src/server/settings.ts";
 import { transportMessageLimit, type Listener, type Transport } from "../src/server/transport.ts";
 import { parseDaemonArgs, UsageError, USAGE } from "./cli-args.ts";
 
@@ -33,26 +33,32 @@ export async function runDaemon(transport: Transport, argv: string[] = process.a
   if (config.help) return void process.stdout.write(USAGE);
   if (config.version) return void process.stdout.write(`car-server ${SERVER_VERSION}\n`);
 
-  let server: CarServer;
+  let settings;
   try {
-    server = createApp({ settings: config.settings, log: (line) => process.stderr.write(`car-server: ${line}\n`) });
+    settings = resolveSettings(config.settings);
   } catch (err) {
     return fail(2, (err as Error).message.replace(/^\[car:[^\]]*\] /, ""));
   }
-  const { settings } = server;
   if (!settings.auth && !isLoopback(settings.host)) {
     return fail(2, `refusing to listen on ${settings.host} with auth disabled: --no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost)`);
   }
 
+  let server: CarServer | undefined;
+  const log = (line: string) => void process.stderr.write(`car-server: ${line}\n`);
   let listener: Listener;
   try {
-    listener = await transport.listen({ host: settings.host, port: settings.port, maxMessageBytes: transportMessageLimit(settings.maxFrameBytes) }, () => server.app);
+    listener = await transport.listen({ host: settings.host, port: settings.port, maxMessageBytes: transportMessageLimit(settings.maxFrameBytes) }, (upgradeWebSocket) => {
+      server = createApp({ settings, upgradeWebSocket, log });
+      return server.app;
+    });
   } catch (err) {
     return fail(1, `cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`);
   }
+  if (!server) return fail(1, `the ${transport.name} transport did not build the app`);
+  const daemon: CarServer = server;
 
   const tokenPath = tokenFilePath(config.carHome);
-  const token = server.token;
+  const token = daemon.token;
   if (token !== undefined) {
     try {
       await writeTokenFile(tokenPath, token);
@@ -74,7 +80,7 @@ export async function runDaemon(transport: Transport, argv: string[] = process.a
     stopping = true;
     process.stderr.write(`car-server: ${signal}: shutting down (grace ${settings.shutdownGraceMs} ms)\n`);
     listener.stopAccepting();
-    await server.shutdown();
+    await daemon.shutdown();
     if (token !== undefined) removeTokenFileSync(tokenPath, token);
     await listener.close();
     process.exit(0);
