@@ -38,9 +38,9 @@ export const denoTransport: Transport = {
     const boundPort = await bound;
     return {
       port: boundPort,
-      stopAccepting: () => {
-        shuttingDown ??= server.shutdown();
-      },
+      // Deno's shutdown() also closes upgraded WebSockets (1001) at once, which would cut off the
+      // requests the grace period is for; the app refuses new connections itself meanwhile (503).
+      stopAccepting: () => {},
       close: async () => {
         shuttingDown ??= server.shutdown();
         // shutdown() waits for open connections; the daemon closed its sockets already, so cap the wait.
