@@ -7,6 +7,12 @@ import { join, resolve } from "node:path";
 export type RuntimeName = "node" | "bun" | "deno";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+
+// If the test process dies before its after() hooks run, take the daemons down with it.
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
 const BIN = join(ROOT, "node_modules", ".bin");
 
 /** The command that runs the daemon on `rt`, or why it cannot run here. */
@@ -48,6 +54,7 @@ export async function startDaemon(rt: RuntimeName, args: string[] = [], env: Rec
     env: { ...process.env, CAR_HOME: carHome, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", CAR_NO_AUTH: "", CAR_PORT: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(proc);
   const stdout: string[] = [];
   let err = "";
   const errWaiters: Array<{ text: string; resolve: () => void }> = [];
@@ -55,7 +62,12 @@ export async function startDaemon(rt: RuntimeName, args: string[] = [], env: Rec
     err += d;
     for (const w of errWaiters.splice(0)) (err.includes(w.text) ? w.resolve() : errWaiters.push(w));
   });
-  const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
+  const exited = new Promise<number | null>((res) =>
+    proc.once("exit", (code) => {
+      children.delete(proc);
+      res(code);
+    }),
+  );
   let buf = "";
   const banner = new Promise<void>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${rt} daemon did not start within 60 s; stderr:\n${err}`)), 60_000);
