@@ -7,6 +7,7 @@ import { daemonCommand, startDaemon, type Daemon, type RuntimeName } from "./har
 import type { Daemons } from "./helpers.ts";
 import { authCases } from "./cases/auth.ts";
 import { callbackCases } from "./cases/callbacks.ts";
+import { clientCases } from "./cases/client.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
 import { STRICT_FLAGS, strictCases } from "./cases/strict.ts";
@@ -33,6 +34,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("auth", () => authCases(d));
     describe("protocol", () => protocolCases(d));
     describe("tool callbacks", () => callbackCases(d));
+    describe("CarClient", () => clientCases(d, rt));
     describe("--no-auth", () => noAuthCases(d, rt));
     describe("limits and shutdown", () => strictCases(d));
 

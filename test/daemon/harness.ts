@@ -24,6 +24,24 @@ export function daemonCommand(rt: RuntimeName): { cmd: string; args: string[] } 
   return { cmd: bin, args: ["run", "-A", "runtimes/deno.ts"] };
 }
 
+/** Runs a TypeScript file of this repository on `rt`; resolves with its exit code and output. */
+export async function runScript(rt: RuntimeName, script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const command = daemonCommand(rt);
+  if ("skip" in command) throw new Error(command.skip);
+  const argv = rt === "node" ? ["--import", "tsx", script] : rt === "bun" ? [script] : ["run", "-A", script];
+  const proc = spawn(command.cmd, [...argv, ...args], { cwd: ROOT, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(proc);
+  let out = "";
+  let err = "";
+  proc.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  proc.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
+  const code = await new Promise<number | null>((res) => proc.once("exit", (c) => res(c)));
+  clearTimeout(timer);
+  children.delete(proc);
+  return { code, stdout: out, stderr: err };
+}
+
 export interface Daemon {
   runtime: RuntimeName;
   proc: ChildProcess;
