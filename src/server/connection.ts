@@ -194,6 +194,7 @@ export class Connection implements Session {
   /** Sends a request to the client (id `cb-N`) and waits for its answer. */
   call(name: string, params: unknown, options: CallOptions = {}): Promise<unknown> {
     if (this.closed) return Promise.reject(new CanceledError("server", "connection closed"));
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const requestId = `cb-${++this.callbackSeq}`;
     const body = typeof params === "function" ? (params as (id: string) => unknown)(requestId) : params;
     this.deps.metrics.callbacks++;
@@ -222,7 +223,6 @@ export class Connection implements Session {
           giveUp(new TimeoutError("server", `${name} callback ${requestId}`, ms), `timeout: no answer to ${name} within ${ms} ms`);
         });
       }
-      if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
       this.send(requestMessage(name, body, requestId), this.encoding);
     });

@@ -50,7 +50,8 @@ export function httpRoutes(app: Hono, core: ServerCore): void {
     const ended = new AbortController();
     try {
       const started = invoke({ registry: core.registry, server: core.info, session, clock: core.clock, sessionSignal: ended.signal, http: true }, incoming.method, incoming.params, id);
-      const result = await core.track(started.result);
+      void core.track(started.settled);
+      const result = await started.result;
       if (incoming.kind === "notification") return c.body(null, 204);
       return send(c, enc, resultMessage(id, result));
     } catch (err) {
