@@ -79,12 +79,21 @@ export async function runDaemon(transport: Transport, argv: string[] = process.a
     }
     stopping = true;
     process.stderr.write(`car-server: ${signal}: shutting down (grace ${settings.shutdownGraceMs} ms)\n`);
-    listener.stopAccepting();
-    await daemon.shutdown();
-    if (token !== undefined) removeTokenFileSync(tokenPath, token);
-    await listener.close();
-    process.exit(0);
+    let status = 0;
+    try {
+      listener.stopAccepting();
+      await daemon.shutdown();
+      await listener.close();
+    } catch (err) {
+      log(`shutdown failed: ${(err as Error).message}`);
+      status = 1;
+    } finally {
+      if (token !== undefined) removeTokenFileSync(tokenPath, token);
+    }
+    process.exit(status);
   };
+  // One session's stray failure must not take every other session down with it.
+  process.on("unhandledRejection", (reason) => log(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }

@@ -1,4 +1,5 @@
-import type { Context, Hono } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { decodeFrame, encodeFrame, type Encoding } from "../protocol/codec.ts";
 import { classify, errorMessage, resultMessage, type RpcId } from "../protocol/envelope.ts";
 import { RpcCode, toRpcErrorObject, type RpcErrorObject } from "../protocol/errors.ts";
@@ -26,16 +27,14 @@ export function httpRoutes(app: Hono, core: ServerCore): void {
     return c.body(renderPrometheus(counters, { connections, inFlight, uptimeSeconds }), 200, { "content-type": "text/plain; version=0.0.4" });
   });
 
-  app.post("/rpc", async (c) => {
-    const refusal = refuse(c, core);
-    if (refusal) return refusal;
+  const encodingOf = (c: Context): Encoding => ((c.req.header("content-type") ?? "").includes(MSGPACK) ? "msgpack" : "json");
+  // Auth and origin first, so nobody unauthenticated makes the daemon read a body.
+  const guard: MiddlewareHandler = async (c, next) => refuse(c, core) ?? next();
+  const limit = bodyLimit({ maxSize: core.settings.maxFrameBytes, onError: (c) => answer(c, encodingOf(c), null, tooLarge(core.settings.maxFrameBytes), 413) });
+  app.post("/rpc", guard, limit, async (c) => {
     core.metrics.httpRequests++;
-    const enc: Encoding = (c.req.header("content-type") ?? "").includes(MSGPACK) ? "msgpack" : "json";
-    const declared = Number(c.req.header("content-length") ?? "0");
-    const limit = core.settings.maxFrameBytes;
-    if (declared > limit) return answer(c, enc, null, tooLarge(limit), 413);
+    const enc = encodingOf(c);
     const body = new Uint8Array(await c.req.arrayBuffer());
-    if (body.byteLength > limit) return answer(c, enc, null, tooLarge(limit), 413);
     let incoming;
     try {
       incoming = classify(decodeFrame(enc === "json" ? new TextDecoder().decode(body) : body).value);

@@ -1,5 +1,5 @@
 // Starts car-server as a child process on Node, Bun or Deno and reads its first stdout lines.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,11 +15,15 @@ process.once("exit", () => {
 });
 const BIN = join(ROOT, "node_modules", ".bin");
 
+const probed: Partial<Record<RuntimeName, SpawnSyncReturns<string>>> = {};
+
 /** The command that runs the daemon on `rt`, or why it cannot run here. */
 export function daemonCommand(rt: RuntimeName): { cmd: string; args: string[] } | { skip: string } {
   if (rt === "node") return { cmd: process.execPath, args: ["--import", "tsx", "runtimes/node.ts"] };
   const bin = join(BIN, rt);
   if (!existsSync(bin)) return { skip: `${rt} binary not found at ${bin} (npm install the "${rt}" devDependency)` };
+  const probe = (probed[rt] ??= spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 30_000 }));
+  if (probe.status !== 0) return { skip: `${bin} --version failed (status ${probe.status}): ${probe.stderr || probe.error?.message || ""}`.trim() };
   if (rt === "bun") return { cmd: bin, args: ["runtimes/bun.ts"] };
   return { cmd: bin, args: ["run", "-A", "runtimes/deno.ts"] };
 }

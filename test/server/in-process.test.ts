@@ -122,6 +122,12 @@ test("createApp without a WebSocket upgrader serves HTTP only (edge fetch handle
   assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 1, result: [] });
   const note = await app.fetch(new Request("http://x/rpc", { method: "POST", headers: { authorization: `Bearer ${"t".repeat(43)}` }, body: JSON.stringify({ jsonrpc: "2.0", method: "state.keys" }) }));
   assert.equal(note.status, 204);
+  const small = createApp({ settings: { auth: false, maxFrameBytes: 100 } });
+  const big = await small.fetch(new Request("http://x/rpc", { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "state.set", params: { key: "k", value: "v".repeat(200) } }) }));
+  assert.equal(big.status, 413);
+  expectError((await big.json()) as Record<string, unknown>, -32600, null);
+  const foreign = await small.fetch(new Request("http://x/metrics", { headers: { origin: "https://evil.example" } }));
+  assert.equal(foreign.status, 403);
 });
 
 test("CarClient reconnects after the daemon restarts on the same port; onReconnect re-registers", async () => {
