@@ -24,6 +24,7 @@ export type CarErrorCode =
   | "auth_failed"
   | "unsupported"
   | "overloaded"
+  | "unavailable"
   | "internal";
 
 /** Base class of every error thrown by car-server. */

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { ActionProposalSchema } from "../../ir/proposal.ts";
+import type { ProposalResult } from "../../ir/results.ts";
+import { method, type ServerMethodTable } from "../context.ts";
+
+export const ProposalSubmitParams = z.object({
+  proposal: ActionProposalSchema,
+  /** A policy session opened with `session.policy.open` (used once policies are built in). */
+  session_id: z.string().optional(),
+  scope: z.object({ callerId: z.string().optional(), tenantId: z.string().optional(), claims: z.record(z.string(), z.unknown()).optional() }).optional(),
+});
+export type ProposalSubmitParams = z.input<typeof ProposalSubmitParams>;
+
+/** Settings the `proposal.submit` deadline is computed from. */
+export interface DeadlineDefaults {
+  handlerTimeoutMs: number;
+  toolTimeoutMs: number;
+  deadlineGraceMs: number;
+}
+
+/**
+ * The `proposal.submit` deadline (reference §1.4): Σ over actions of (`timeout_ms` or the tool
+ * callback timeout) × attempts (`max_retries + 1` with `failure_behavior: "retry"`, else 1), plus
+ * the grace, never below the default handler deadline.
+ */
+export function proposalDeadlineMs(actions: ReadonlyArray<{ timeout_ms?: number | undefined; failure_behavior?: string | undefined; max_retries?: number | undefined }>, d: DeadlineDefaults): number {
+  let sum = 0;
+  for (const a of actions) {
+    const attempts = a.failure_behavior === "retry" ? (a.max_retries ?? 3) + 1 : 1;
+    sum += (a.timeout_ms ?? d.toolTimeoutMs) * attempts;
+  }
+  return Math.max(d.handlerTimeoutMs, sum + d.deadlineGraceMs);
+}
+
+/** `proposal.submit`: executes a proposal in the session's runtime; tools run via `tools.execute`. */
+export const proposalMethods: ServerMethodTable = {
+  "proposal.submit": method(
+    ProposalSubmitParams,
+    (p, { session, signal }): Promise<ProposalResult> => session.runtime.executeProposal(p.proposal, { signal }),
+    { deadlineMs: (p, d) => proposalDeadlineMs(p.proposal.actions, d) },
+  ),
+};

@@ -1,0 +1,4 @@
+// Runs the daemon conformance suite against car-server on deno.
+import { daemonConformance } from "./conformance.ts";
+
+daemonConformance("deno");
