@@ -14,6 +14,8 @@ export class UsageError extends Error {
 export interface DaemonConfig {
   settings: ServerSettingsInput;
   carHome: string;
+  /** Keep daemon-wide state in memory instead of under CAR_HOME (lost at exit). */
+  ephemeral: boolean;
   help: boolean;
   version: boolean;
 }
@@ -23,7 +25,8 @@ export const USAGE = `usage: car-server [options]
   --host HOST             address to listen on (default 127.0.0.1; non-loopback needs auth)
   --port N                port, 0 for any free one (default 9100, env CAR_PORT)
   --no-auth               accept clients without a token (env CAR_NO_AUTH=1); loopback only
-  --car-home DIR          state directory holding auth-token (default ~/.car, env CAR_HOME)
+  --car-home DIR          state directory: auth-token, state/ (default ~/.car, env CAR_HOME)
+  --ephemeral             keep memory, tasks and checkpoints in memory only (env CAR_EPHEMERAL=1)
   --allow-origin ORIGIN   let pages from ORIGIN connect (repeatable; env CAR_ALLOWED_ORIGINS=a,b)
   --max-frame-bytes N     largest frame accepted (default 16 MiB, env CAR_MAX_FRAME_BYTES)
   --max-connections N     open WebSocket connections (default 256, env CAR_MAX_CONNECTIONS)
@@ -67,6 +70,7 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
         port: { type: "string" },
         "no-auth": { type: "boolean" },
         "car-home": { type: "string" },
+        ephemeral: { type: "boolean" },
         "allow-origin": { type: "string", multiple: true },
         "max-frame-bytes": { type: "string" },
         "max-connections": { type: "string" },
@@ -112,5 +116,6 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
     requireHandshake: values["require-handshake"] === true || truthy(env["CAR_REQUIRE_HANDSHAKE"]),
   };
   for (const k of Object.keys(settings) as Array<keyof ServerSettingsInput>) if (settings[k] === undefined) delete settings[k];
-  return { settings, carHome, help: values.help === true, version: values.version === true };
+  const ephemeral = values.ephemeral === true || truthy(env["CAR_EPHEMERAL"]);
+  return { settings, carHome, ephemeral, help: values.help === true, version: values.version === true };
 }

@@ -3,6 +3,8 @@ import process from "node:process";
 import { removeTokenFileSync, tokenFilePath, writeTokenFile } from "../adapters/auth/token-file.ts";
 import { SERVER_VERSION } from "../src/protocol/version.ts";
 import { createApp, type CarServer } from "../src/server/app.ts";
+import { featureMethods } from "../src/server/features.ts";
+import { openDaemonServices } from "./services.ts";
 import { isLoopback, resolveSettings } from "../src/server/settings.ts";
 import { transportMessageLimit, type Listener, type Transport } from "../src/server/transport.ts";
 import { parseDaemonArgs, UsageError, USAGE } from "./cli-args.ts";
@@ -43,12 +45,20 @@ export async function runDaemon(transport: Transport, argv: string[] = process.a
     return fail(2, `refusing to listen on ${settings.host} with auth disabled: --no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost)`);
   }
 
+  let services;
+  try {
+    services = await openDaemonServices(config);
+  } catch (err) {
+    return fail(1, (err as Error).message.replace(/^\[car:[^\]]*\] /, ""));
+  }
+  const methods = featureMethods(services);
+
   let server: CarServer | undefined;
   const log = (line: string) => void process.stderr.write(`car-server: ${line}\n`);
   let listener: Listener;
   try {
     listener = await transport.listen({ host: settings.host, port: settings.port, maxMessageBytes: transportMessageLimit(settings.maxFrameBytes) }, (upgradeWebSocket) => {
-      server = createApp({ settings, upgradeWebSocket, log });
+      server = createApp({ settings, upgradeWebSocket, log, methods });
       return server.app;
     });
   } catch (err) {
@@ -84,6 +94,7 @@ export async function runDaemon(transport: Transport, argv: string[] = process.a
       listener.stopAccepting();
       await daemon.shutdown();
       await listener.close();
+      await services.close();
     } catch (err) {
       log(`shutdown failed: ${(err as Error).message}`);
       status = 1;

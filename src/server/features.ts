@@ -1,0 +1,19 @@
+import type { Storage } from "../storage/storage.ts";
+import type { ServerMethodTable } from "./context.ts";
+
+/**
+ * Daemon-wide services the feature modules share across sessions. A runtime entry point builds
+ * them (fs storage under CAR_HOME, or memory with --ephemeral) and hands them to `featureMethods`.
+ */
+export interface DaemonServices {
+  /** Daemon-wide key-value storage: memory graphs, scheduler tasks, checkpoints, model registry. */
+  storage: Storage;
+}
+
+/**
+ * The method tables of every feature built into the daemon, added after the core methods.
+ * Each feature module contributes one table; a method not registered anywhere answers -32601.
+ */
+export function featureMethods(_services: DaemonServices): ServerMethodTable[] {
+  return [];
+}
