@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import type { ChainVerification } from "../engine/event-log.ts";
 import type { ActionProposalInput } from "../ir/proposal.ts";
 import type { ProposalResult } from "../ir/results.ts";
@@ -6,6 +7,7 @@ import { ToolsExecuteParamsSchema, type ToolsExecuteParams } from "../protocol/c
 import type { HandshakeResult, SessionAuthResult, SessionInitResult } from "../server/methods/session.ts";
 import type { EventsQueryParams, EventsQueryResult } from "../server/methods/events.ts";
 import type { ToolsListResult, ToolsUnregisterResult } from "../server/methods/tools.ts";
+import type * as M from "../memgine/schemas.ts";
 import { RpcClient, type RpcClientOptions } from "./rpc-client.ts";
 
 /** Answers one `tools.execute` call: return the tool's output, or throw to report a tool error. */
@@ -19,6 +21,10 @@ export interface CarClientOptions extends RpcClientOptions {
 
 /** Params of methods whose features land later: passed through as given. */
 type Params = Record<string, unknown>;
+/** What a feature's params schema accepts (defaults optional). */
+type In<S extends z.ZodType> = z.input<S>;
+/** What a feature's result schema describes. */
+type Out<S extends z.ZodType> = z.output<S>;
 
 function proposalId(): string {
   const b = crypto.getRandomValues(new Uint8Array(6));
@@ -90,24 +96,24 @@ export class CarClient extends RpcClient {
   optimize = (p: Params) => this.request("optimize", p);
   planRank = (p: Params) => this.request("plan.rank", p);
   // memory and skills
-  memoryAddFact = (p: { subject: string; body: string; kind?: string }) => this.request<number>("memory.add_fact", p);
-  memoryQuery = (p: { query: string; k?: number }) => this.request("memory.query", p);
-  memoryBuildContext = (p: { query: string; model_context_window?: number }) => this.request<string>("memory.build_context", p);
-  memoryBuildContextFast = (p: { query: string; model_context_window?: number }) => this.request<string>("memory.build_context_fast", p);
-  memoryPersist = (p: { path: string }) => this.request<number>("memory.persist", p);
-  memoryLoad = (p: { path: string }) => this.request<number>("memory.load", p);
-  memoryConsolidate = () => this.request("memory.consolidate", {});
-  memoryFactCount = () => this.request<number>("memory.fact_count", {});
-  memoryDelete = (p: { id: string }) => this.request("memory.delete", p);
-  skillIngest = (p: Params) => this.request("skill.ingest", p);
-  skillFind = (p: Params) => this.request("skill.find", p);
-  skillReport = (p: Params) => this.request("skill.report", p);
-  skillRepair = (p: Params) => this.request("skill.repair", p);
-  skillsList = (p: { domain?: string } = {}) => this.request("skills.list", p);
-  skillsDistill = (p: Params) => this.request("skills.distill", p);
-  skillsIngestDistilled = (p: Params) => this.request("skills.ingest_distilled", p);
-  skillsEvolve = (p: Params) => this.request("skills.evolve", p);
-  skillsDomainsNeedingEvolution = (p: { threshold?: number } = {}) => this.request("skills.domains_needing_evolution", p);
+  memoryAddFact = (p: In<typeof M.MemoryAddFactParams>) => this.request<Out<typeof M.FactCountResult>>("memory.add_fact", p);
+  memoryQuery = (p: In<typeof M.MemoryQueryParams>) => this.request<Out<typeof M.MemoryQueryResult>>("memory.query", p);
+  memoryBuildContext = (p: In<typeof M.MemoryBuildContextParams>) => this.request<Out<typeof M.ContextResult>>("memory.build_context", p);
+  memoryBuildContextFast = (p: In<typeof M.MemoryBuildContextFastParams> = {}) => this.request<Out<typeof M.ContextResult>>("memory.build_context_fast", p);
+  memoryPersist = (p: In<typeof M.MemoryPathParams>) => this.request<Out<typeof M.FactCountResult>>("memory.persist", p);
+  memoryLoad = (p: In<typeof M.MemoryPathParams>) => this.request<Out<typeof M.FactCountResult>>("memory.load", p);
+  memoryConsolidate = () => this.request<Out<typeof M.MemoryConsolidateResult>>("memory.consolidate", {});
+  memoryFactCount = () => this.request<Out<typeof M.FactCountResult>>("memory.fact_count", {});
+  memoryDelete = (p: In<typeof M.MemoryDeleteParams>) => this.request<Out<typeof M.MemoryDeleteResult>>("memory.delete", p);
+  skillIngest = (p: In<typeof M.SkillIngestParams>) => this.request<Out<typeof M.SkillIngestResult>>("skill.ingest", p);
+  skillFind = (p: In<typeof M.SkillFindParams> = {}) => this.request<Out<typeof M.SkillFindResult>>("skill.find", p);
+  skillReport = (p: In<typeof M.SkillReportParams>) => this.request<Out<typeof M.SkillReportResult>>("skill.report", p);
+  skillRepair = (p: In<typeof M.SkillRepairParams>) => this.request<Out<typeof M.SkillRepairResult>>("skill.repair", p);
+  skillsList = (p: In<typeof M.SkillsListParams> = {}) => this.request<Out<typeof M.SkillsListResult>>("skills.list", p);
+  skillsDistill = (p: In<typeof M.SkillsDistillParams>) => this.request<Out<typeof M.DistilledSkillsResult>>("skills.distill", p);
+  skillsIngestDistilled = (p: In<typeof M.SkillsIngestDistilledParams>) => this.request<Out<typeof M.SkillsIngestDistilledResult>>("skills.ingest_distilled", p);
+  skillsEvolve = (p: In<typeof M.SkillsEvolveParams>) => this.request<Out<typeof M.DistilledSkillsResult>>("skills.evolve", p);
+  skillsDomainsNeedingEvolution = (p: In<typeof M.SkillsDomainsParams> = {}) => this.request<Out<typeof M.SkillsDomainsResult>>("skills.domains_needing_evolution", p);
   // multi-agent (the daemon calls back `multi.run_agent`: answer it with client.handle("multi.run_agent", …))
   multiSwarm = (p: Params) => this.request("multi.swarm", p);
   multiPipeline = (p: Params) => this.request("multi.pipeline", p);

@@ -34,6 +34,7 @@ export interface RpcClientOptions {
   /** Send `server.handshake {protocol_version: 2}` after auth (default true). */
   handshake?: boolean;
   agentId?: string;
+  /** Memory graph to use (default `env.CAR_MEMORY_NAMESPACE`); sent in `session.auth`, even without a token. */
   memoryNamespace?: string;
   /** Reconnect after an unexpected close (default: up to 5 tries, 250 ms doubling). Sessions do not survive it. */
   reconnect?: boolean | { retries?: number; delayMs?: number };
@@ -112,9 +113,12 @@ export class RpcClient {
     ws.addEventListener("close", (ev) => this.onSocketClosed(ws, ev.code ?? 0, ev.reason ?? ""));
     try {
       const token = await this.resolveToken();
-      if (token !== undefined) {
-        const params = { token, ...(this.options.agentId ? { agent_id: this.options.agentId } : {}), ...(this.options.memoryNamespace ? { memory_namespace: this.options.memoryNamespace } : {}) };
-        this.lastAuth = (await this.send("session.auth", params)) as { ok: boolean; auth_enabled: boolean };
+      const namespace = this.options.memoryNamespace || this.options.env?.["CAR_MEMORY_NAMESPACE"]?.trim() || undefined;
+      const scope = { ...(this.options.agentId ? { agent_id: this.options.agentId } : {}), ...(namespace ? { memory_namespace: namespace } : {}) };
+      // A memory scope is sent even without a token (a --no-auth daemon takes it): dropping it
+      // would silently put this client's facts in the daemon-shared graph.
+      if (token !== undefined || Object.keys(scope).length > 0) {
+        this.lastAuth = (await this.send("session.auth", { ...(token !== undefined ? { token } : {}), ...scope })) as { ok: boolean; auth_enabled: boolean };
       }
       if (this.options.handshake !== false) await this.send("server.handshake", { protocol_version: PROTOCOL_VERSION });
     } catch (err) {

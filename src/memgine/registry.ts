@@ -1,6 +1,7 @@
 import { CarError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { GraphStore } from "./graph-store.ts";
+import type { InferenceFn } from "./core.ts";
 import { Memgine, type MemgineOptions } from "./memgine.ts";
 
 /** Longest memory namespace or agent id accepted. */
@@ -55,10 +56,25 @@ export async function openMemory(storage: Storage, namespace?: string, options: 
 export class MemoryRegistry {
   private readonly open = new Map<string, Promise<Memgine>>();
 
+  private readonly options: Omit<MemgineOptions, "store" | "namespace">;
+
   constructor(
     private readonly storage: Storage,
-    private readonly options: Omit<MemgineOptions, "store" | "namespace"> = {},
-  ) {}
+    options: Omit<MemgineOptions, "store" | "namespace"> = {},
+  ) {
+    this.options = { ...options };
+  }
+
+  /**
+   * Sets (or clears) the model call of skill distill/evolve/repair for every scope, open or
+   * opened later, e.g. once the daemon's inference engine is ready.
+   */
+  setInference(infer: InferenceFn | undefined): void {
+    if (infer === this.options.infer) return;
+    if (infer) this.options.infer = infer;
+    else delete this.options.infer;
+    for (const m of this.open.values()) void m.then((mem) => mem.setInference(infer), () => undefined);
+  }
 
   /** The Memgine of a scope (a namespace name, a MemoryScope, or undefined for shared). */
   get(scope?: MemoryScope | string): Promise<Memgine> {

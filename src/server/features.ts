@@ -1,5 +1,8 @@
+import type { InferenceFn } from "../memgine/core.ts";
+import type { MemoryRegistry } from "../memgine/registry.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { ServerMethodTable } from "./context.ts";
+import { memoryServerMethods } from "./methods/memory.ts";
 
 /**
  * Daemon-wide services the feature modules share across sessions. A runtime entry point builds
@@ -8,12 +11,20 @@ import type { ServerMethodTable } from "./context.ts";
 export interface DaemonServices {
   /** Daemon-wide key-value storage: memory graphs, scheduler tasks, checkpoints, model registry. */
   storage: Storage;
+  /** One memory graph per scope (memory_namespace > agent_id > shared) over `storage`. */
+  memory: MemoryRegistry;
+  /**
+   * Hook for the inference feature: the text-in, text-out model call that skill repair, distill
+   * and evolve use. Read at each call, so it may be set after start; unset, those methods answer
+   * -32603 with `data.car_code: "unsupported"` ("… needs an inference function; none is configured").
+   */
+  infer?: InferenceFn | undefined;
 }
 
 /**
  * The method tables of every feature built into the daemon, added after the core methods.
  * Each feature module contributes one table; a method not registered anywhere answers -32601.
  */
-export function featureMethods(_services: DaemonServices): ServerMethodTable[] {
-  return [];
+export function featureMethods(services: DaemonServices): ServerMethodTable[] {
+  return [memoryServerMethods(services)];
 }

@@ -17,10 +17,10 @@ export function protocolCases(d: Daemons): void {
     s.close();
   });
 
-  test("unknown methods are -32601 (memory.* until the memgine lands)", async () => {
+  test("unknown methods are -32601", async () => {
     const s = await authedSocket(d.auth);
     assert.match(expectError(await s.call(1, "no.such.method", {}), -32601, 1).message, /no\.such\.method/);
-    expectError(await s.call(2, "memory.add_fact", { subject: "lang", body: "TS" }), -32601, 2);
+    expectError(await s.call(2, "memory.no_such_verb", { subject: "lang", body: "TS" }), -32601, 2);
     s.close();
   });
 
