@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { createFsStorage } from "../adapters/storage/fs.ts";
 import { createMemoryStorage } from "../adapters/storage/memory.ts";
+import { Scheduler } from "../src/scheduler/scheduler.ts";
 import type { DaemonServices } from "../src/server/features.ts";
 import type { DaemonConfig } from "./cli-args.ts";
 
@@ -15,6 +16,7 @@ export async function openDaemonServices(config: DaemonConfig): Promise<OpenServ
   const storage = config.ephemeral ? createMemoryStorage() : await createFsStorage({ root: join(config.carHome, "state") });
   return {
     storage,
+    scheduler: new Scheduler({ storage }),
     close: () => storage.close(),
   };
 }
