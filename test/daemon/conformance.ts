@@ -8,8 +8,10 @@ import type { Daemons } from "./helpers.ts";
 import { authCases } from "./cases/auth.ts";
 import { callbackCases } from "./cases/callbacks.ts";
 import { clientCases } from "./cases/client.ts";
+import { multiCases, multiDeadlineCases } from "./cases/multi.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
+import { schedulerCases } from "./cases/scheduler.ts";
 import { STRICT_FLAGS, strictCases } from "./cases/strict.ts";
 
 /** Registers the whole suite for `rt`; skipped with its reason when the runtime's binary is missing. */
@@ -36,6 +38,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("tool callbacks", () => callbackCases(d));
     describe("CarClient", () => clientCases(d, rt));
     describe("--no-auth", () => noAuthCases(d, rt));
+    describe("multi-agent and scheduler", () => (multiCases(d), multiDeadlineCases(d), schedulerCases(rt)));
     describe("limits and shutdown", () => strictCases(d));
 
     test("SIGINT stops the daemon cleanly and removes its token file", async () => {
