@@ -6,6 +6,7 @@ import { stateMethods } from "./state.ts";
 import { toolMethods } from "./tools.ts";
 
 export * from "./events.ts";
+export * from "./multi.ts";
 export * from "./proposal.ts";
 export * from "./session.ts";
 export * from "./state.ts";
