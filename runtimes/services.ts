@@ -4,6 +4,7 @@ import { createFsStorage } from "../adapters/storage/fs.ts";
 import { createMemoryStorage } from "../adapters/storage/memory.ts";
 import { storageFileStore } from "../src/memgine/file-store.ts";
 import { MemoryRegistry } from "../src/memgine/registry.ts";
+import { Scheduler } from "../src/scheduler/scheduler.ts";
 import type { DaemonServices } from "../src/server/features.ts";
 import type { DaemonConfig } from "./cli-args.ts";
 
@@ -23,6 +24,7 @@ export async function openDaemonServices(config: DaemonConfig): Promise<OpenServ
   return {
     storage,
     memory: new MemoryRegistry(storage, { files }),
+    scheduler: new Scheduler({ storage }),
     close: () => storage.close(),
   };
 }

@@ -3,6 +3,17 @@ import type { ChainVerification } from "../engine/event-log.ts";
 import type { ActionProposalInput } from "../ir/proposal.ts";
 import type { ProposalResult } from "../ir/results.ts";
 import type { ToolSchemaInput } from "../ir/tool-schema.ts";
+import type { RunInfo } from "../multi/coordinator.ts";
+import type { MapReduceResult } from "../multi/map-reduce.ts";
+import type { MapReduceParams, PipelineParams, SupervisorParams, SwarmParams, TournamentParams, VoteParams } from "../multi/params.ts";
+import type { PipelineResult } from "../multi/pipeline.ts";
+import { answerRunAgent, type AgentRunner } from "../multi/runner.ts";
+import type { SupervisorResult } from "../multi/supervisor.ts";
+import type { SwarmResult } from "../multi/swarm.ts";
+import type { TournamentResult } from "../multi/tournament.ts";
+import type { VoteResult } from "../multi/vote.ts";
+import type { SchedulerCancelParams, SchedulerCancelResult, SchedulerListResult, SchedulerRunLoopParams, SchedulerRunParams } from "../scheduler/methods.ts";
+import type { CreateTaskParams, Task, TaskExecution } from "../scheduler/schemas.ts";
 import { ToolsExecuteParamsSchema, type ToolsExecuteParams } from "../protocol/callbacks.ts";
 import type { HandshakeResult, SessionAuthResult, SessionInitResult } from "../server/methods/session.ts";
 import type { EventsQueryParams, EventsQueryResult } from "../server/methods/events.ts";
@@ -17,6 +28,8 @@ export type ToolCallHandler = (call: ToolsExecuteParams, context: { signal: Abor
 export interface CarClientOptions extends RpcClientOptions {
   /** Answers `tools.execute` calls that no `submitProposal({onToolCall})` claims. */
   onToolCall?: ToolCallHandler;
+  /** Runs the agent turns the daemon delegates with `multi.run_agent` (see `onRunAgent`). */
+  onRunAgent?: AgentRunner;
 }
 
 /** Params of methods whose features land later: passed through as given. */
@@ -47,6 +60,17 @@ export class CarClient extends RpcClient {
       if (!handler) throw new Error(`unknown tool: no handler for ${call.tool}`);
       return handler(call, { signal });
     });
+    if (options.onRunAgent) this.onRunAgent(options.onRunAgent);
+  }
+
+  /**
+   * Answers the daemon's `multi.run_agent` calls (the agent turns of `multi.*` patterns and of
+   * scheduled tasks) with `runner`. Its signal aborts on `multi.cancel` or when the connection
+   * closes. The output goes back as returned: the daemon checks it strictly, and a malformed one
+   * fails the pattern with an error naming the field.
+   */
+  onRunAgent(runner: AgentRunner): void {
+    this.handle("multi.run_agent", (_m, params, { signal }) => answerRunAgent(params, runner, signal, { checkOutput: false }));
   }
 
   /** Executes a proposal; `onToolCall` answers its tool calls (falls back to the client's `onToolCall`). */
@@ -114,19 +138,19 @@ export class CarClient extends RpcClient {
   skillsIngestDistilled = (p: In<typeof M.SkillsIngestDistilledParams>) => this.request<Out<typeof M.SkillsIngestDistilledResult>>("skills.ingest_distilled", p);
   skillsEvolve = (p: In<typeof M.SkillsEvolveParams>) => this.request<Out<typeof M.DistilledSkillsResult>>("skills.evolve", p);
   skillsDomainsNeedingEvolution = (p: In<typeof M.SkillsDomainsParams> = {}) => this.request<Out<typeof M.SkillsDomainsResult>>("skills.domains_needing_evolution", p);
-  // multi-agent (the daemon calls back `multi.run_agent`: answer it with client.handle("multi.run_agent", …))
-  multiSwarm = (p: Params) => this.request("multi.swarm", p);
-  multiPipeline = (p: Params) => this.request("multi.pipeline", p);
-  multiSupervisor = (p: Params) => this.request("multi.supervisor", p);
-  multiMapReduce = (p: Params) => this.request("multi.map_reduce", p);
-  multiVote = (p: Params) => this.request("multi.vote", p);
-  multiTournament = (p: Params) => this.request("multi.tournament", p);
-  // scheduler
-  schedulerCreate = (p: Params) => this.request("scheduler.create", p);
-  schedulerRun = (p: Params) => this.request("scheduler.run", p);
-  schedulerRunLoop = (p: Params) => this.request("scheduler.run_loop", p);
-  schedulerList = (p: Params = {}) => this.request("scheduler.list", p);
-  schedulerCancel = (p: Params) => this.request("scheduler.cancel", p);
+  // multi-agent: the daemon runs each agent turn on this client (`onRunAgent`)
+  multiSwarm = (p: SwarmParams) => this.request<SwarmResult & RunInfo>("multi.swarm", p);
+  multiPipeline = (p: PipelineParams) => this.request<PipelineResult & RunInfo>("multi.pipeline", p);
+  multiSupervisor = (p: SupervisorParams) => this.request<SupervisorResult & RunInfo>("multi.supervisor", p);
+  multiMapReduce = (p: MapReduceParams) => this.request<MapReduceResult & RunInfo>("multi.map_reduce", p);
+  multiVote = (p: VoteParams) => this.request<VoteResult & RunInfo>("multi.vote", p);
+  multiTournament = (p: TournamentParams) => this.request<TournamentResult & RunInfo>("multi.tournament", p);
+  // scheduler: scheduler.run / run_loop run the task's agent turn on this client (`onRunAgent`)
+  schedulerCreate = (p: CreateTaskParams) => this.request<Task>("scheduler.create", p);
+  schedulerRun = (p: SchedulerRunParams) => this.request<TaskExecution>("scheduler.run", p);
+  schedulerRunLoop = (p: SchedulerRunLoopParams) => this.request<TaskExecution[]>("scheduler.run_loop", p);
+  schedulerList = () => this.request<SchedulerListResult>("scheduler.list", {});
+  schedulerCancel = (p: SchedulerCancelParams) => this.request<SchedulerCancelResult>("scheduler.cancel", p);
   // inference
   infer = (p: Params) => this.request("infer", p);
   inferStream = (p: Params) => this.request("infer_stream", p);

@@ -194,9 +194,9 @@ export class RpcClient {
     }
   }
 
-  /** Built-in notifications: `tools.cancel` aborts the matching callback's signal. */
+  /** Built-in notifications: `tools.cancel` and `multi.cancel` abort the matching callback's signal. */
   protected onNotification(method: string, params: unknown): void {
-    if (method === "tools.cancel" && typeof params === "object" && params !== null) {
+    if ((method === "tools.cancel" || method === "multi.cancel") && typeof params === "object" && params !== null) {
       const id = (params as { request_id?: unknown }).request_id;
       if (typeof id === "string" || typeof id === "number") this.callbacks.get(id)?.abort(new CanceledError("client", String((params as { reason?: unknown }).reason ?? "canceled by the daemon")));
     }

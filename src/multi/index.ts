@@ -9,5 +9,4 @@ export * from "./supervisor.ts";
 export * from "./map-reduce.ts";
 export * from "./vote.ts";
 export * from "./tournament.ts";
-export * from "./method-table.ts";
 export * from "./methods.ts";

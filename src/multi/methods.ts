@@ -3,7 +3,7 @@ import type { EventLog } from "../engine/event-log.ts";
 import type { Random } from "../engine/random.ts";
 import type { MultiOptions } from "./coordinator.ts";
 import { mapReduce } from "./map-reduce.ts";
-import type { MethodDef } from "./method-table.ts";
+import type { MethodEntry } from "../protocol/methods.ts";
 import {
   MapReduceParamsSchema, PipelineParamsSchema, SupervisorParamsSchema, SwarmParamsSchema, TournamentParamsSchema, VoteParamsSchema,
 } from "./params.ts";
@@ -43,11 +43,11 @@ export function multiMethods<C>(getCtx: (ctx: C) => MultiMethodContext) {
     "multi.vote": { params: VoteParamsSchema, handler: async (p, ctx) => vote(p, opts(ctx)) },
     "multi.tournament": { params: TournamentParamsSchema, handler: async (p, ctx) => tournament(p, opts(ctx)) },
   } satisfies {
-    "multi.swarm": MethodDef<C, typeof SwarmParamsSchema>;
-    "multi.pipeline": MethodDef<C, typeof PipelineParamsSchema>;
-    "multi.supervisor": MethodDef<C, typeof SupervisorParamsSchema>;
-    "multi.map_reduce": MethodDef<C, typeof MapReduceParamsSchema>;
-    "multi.vote": MethodDef<C, typeof VoteParamsSchema>;
-    "multi.tournament": MethodDef<C, typeof TournamentParamsSchema>;
+    "multi.swarm": MethodEntry<C, typeof SwarmParamsSchema>;
+    "multi.pipeline": MethodEntry<C, typeof PipelineParamsSchema>;
+    "multi.supervisor": MethodEntry<C, typeof SupervisorParamsSchema>;
+    "multi.map_reduce": MethodEntry<C, typeof MapReduceParamsSchema>;
+    "multi.vote": MethodEntry<C, typeof VoteParamsSchema>;
+    "multi.tournament": MethodEntry<C, typeof TournamentParamsSchema>;
   };
 }

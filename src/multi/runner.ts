@@ -48,6 +48,24 @@ export const RunAgentParamsSchema = z.object({
 });
 export type RunAgentParams = z.infer<typeof RunAgentParamsSchema>;
 
+/**
+ * Name of the server→client notification that tells the client the daemon stopped waiting for a
+ * `multi.run_agent` call (the run was cancelled, its deadline passed, the callback timed out).
+ * Named like `tools.cancel`; the client should stop that agent turn.
+ */
+export const RUN_AGENT_CANCEL = "multi.cancel";
+
+/** Params of the `multi.cancel` notification. */
+export const RunAgentCancelParamsSchema = z.object({
+  /** The `cb-N` id of the `multi.run_agent` request given up on. */
+  request_id: z.string(),
+  run_id: z.string(),
+  /** The agent's spec name. */
+  agent: z.string(),
+  reason: z.string(),
+});
+export type RunAgentCancelParams = z.infer<typeof RunAgentCancelParamsSchema>;
+
 /** Sends one server→client request and resolves with the client's `result` (rejects with its `error`). */
 export type ClientCall = (method: "multi.run_agent", params: Omit<RunAgentParams, "request_id">, options: { signal: AbortSignal }) => Promise<unknown>;
 
@@ -61,10 +79,15 @@ export function clientAgentRunner(call: ClientCall): AgentRunner {
 
 /**
  * The client side of `multi.run_agent`: checks the daemon's params, runs `runner` and checks its
- * output, so a malformed answer is caught before it is sent back.
+ * output, so a malformed answer is caught before it is sent back. With `checkOutput: false` the
+ * output is passed through as is, for the daemon to check (a malformed one then fails the whole
+ * pattern there, as it does in-process).
  */
-export async function answerRunAgent(params: unknown, runner: AgentRunner, signal: AbortSignal): Promise<AgentOutput> {
+export function answerRunAgent(params: unknown, runner: AgentRunner, signal: AbortSignal, options?: { checkOutput?: true }): Promise<AgentOutput>;
+export function answerRunAgent(params: unknown, runner: AgentRunner, signal: AbortSignal, options: { checkOutput: boolean }): Promise<unknown>;
+export async function answerRunAgent(params: unknown, runner: AgentRunner, signal: AbortSignal, options: { checkOutput?: boolean } = {}): Promise<unknown> {
   const p = parseWith(RunAgentParamsSchema, params, "multi.run_agent params", "multi");
   const raw = await runner(p.spec, p.task, { signal, pattern: p.pattern as PatternName, role: p.role, run_id: p.run_id });
+  if (options.checkOutput === false) return raw === undefined ? null : raw;
   return parseAgentOutput(raw, p.spec.name);
 }

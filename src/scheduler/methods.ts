@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { MethodDef } from "../multi/method-table.ts";
+import type { MethodEntry } from "../protocol/methods.ts";
 import type { AgentRunner } from "../multi/runner.ts";
 import { executorFromRunner } from "./executor.ts";
 import { Scheduler, type RunTaskOptions, type TaskExecutor } from "./scheduler.ts";
-import { CreateTaskParamsSchema, TaskIdSchema, TaskInputSchema } from "./schemas.ts";
+import { CreateTaskParamsSchema, TaskIdSchema, TaskInputSchema, type Task } from "./schemas.ts";
 
 /** Most iterations one `scheduler.run_loop` call may ask for. */
 export const MAX_LOOP_ITERATIONS = 1000;
@@ -18,10 +18,25 @@ export const SchedulerRunParamsSchema = z.object(taskRef).refine(oneRef, refMess
 export const SchedulerRunLoopParamsSchema = z
   .object({ ...taskRef, max_iterations: z.number().int().min(1).max(MAX_LOOP_ITERATIONS).default(10) })
   .refine(oneRef, refMessage);
+export type SchedulerRunParams = z.input<typeof SchedulerRunParamsSchema>;
+export type SchedulerRunLoopParams = z.input<typeof SchedulerRunLoopParamsSchema>;
 /** `scheduler.list` params. */
 export const SchedulerListParamsSchema = z.object({}).nullish();
 /** `scheduler.cancel` params. */
 export const SchedulerCancelParamsSchema = z.object({ task_id: TaskIdSchema });
+export type SchedulerCancelParams = z.input<typeof SchedulerCancelParamsSchema>;
+
+/** `scheduler.list` result. */
+export interface SchedulerListResult {
+  tasks: Task[];
+  count: number;
+}
+
+/** `scheduler.cancel` result: `cancelled` is false for an unknown id. */
+export interface SchedulerCancelResult {
+  task_id: string;
+  cancelled: boolean;
+}
 
 /** What the daemon supplies to the `scheduler.*` handlers for one call. */
 export interface SchedulerMethodContext {
@@ -61,18 +76,18 @@ export function schedulerMethods<C>(getCtx: (ctx: C) => SchedulerMethodContext) 
       params: SchedulerListParamsSchema,
       handler: async (_p, ctx) => {
         const tasks = await getCtx(ctx).scheduler.list();
-        return { tasks, count: tasks.length };
+        return { tasks, count: tasks.length } satisfies SchedulerListResult;
       },
     },
     "scheduler.cancel": {
       params: SchedulerCancelParamsSchema,
-      handler: async (p, ctx) => ({ task_id: p.task_id, cancelled: await getCtx(ctx).scheduler.cancel(p.task_id) }),
+      handler: async (p, ctx): Promise<SchedulerCancelResult> => ({ task_id: p.task_id, cancelled: await getCtx(ctx).scheduler.cancel(p.task_id) }),
     },
   } satisfies {
-    "scheduler.create": MethodDef<C, typeof CreateTaskParamsSchema>;
-    "scheduler.run": MethodDef<C, typeof SchedulerRunParamsSchema>;
-    "scheduler.run_loop": MethodDef<C, typeof SchedulerRunLoopParamsSchema>;
-    "scheduler.list": MethodDef<C, typeof SchedulerListParamsSchema>;
-    "scheduler.cancel": MethodDef<C, typeof SchedulerCancelParamsSchema>;
+    "scheduler.create": MethodEntry<C, typeof CreateTaskParamsSchema>;
+    "scheduler.run": MethodEntry<C, typeof SchedulerRunParamsSchema>;
+    "scheduler.run_loop": MethodEntry<C, typeof SchedulerRunLoopParamsSchema>;
+    "scheduler.list": MethodEntry<C, typeof SchedulerListParamsSchema>;
+    "scheduler.cancel": MethodEntry<C, typeof SchedulerCancelParamsSchema>;
   };
 }

@@ -3,6 +3,8 @@ import type { MemoryRegistry } from "../memgine/registry.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { ServerMethodTable } from "./context.ts";
 import { memoryServerMethods } from "./methods/memory.ts";
+import type { Scheduler } from "../scheduler/scheduler.ts";
+import { multiServerMethods, schedulerServerMethods } from "./methods/multi.ts";
 
 /**
  * Daemon-wide services the feature modules share across sessions. A runtime entry point builds
@@ -19,6 +21,8 @@ export interface DaemonServices {
    * -32603 with `data.car_code: "unsupported"` ("… needs an inference function; none is configured").
    */
   infer?: InferenceFn | undefined;
+  /** The daemon's one task scheduler, over `storage` (tasks and occurrence dedup survive a restart). */
+  scheduler: Scheduler;
 }
 
 /**
@@ -26,5 +30,5 @@ export interface DaemonServices {
  * Each feature module contributes one table; a method not registered anywhere answers -32601.
  */
 export function featureMethods(services: DaemonServices): ServerMethodTable[] {
-  return [memoryServerMethods(services)];
+  return [memoryServerMethods(services), multiServerMethods(), schedulerServerMethods(services.scheduler)];
 }

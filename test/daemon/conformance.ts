@@ -9,8 +9,10 @@ import { authCases } from "./cases/auth.ts";
 import { callbackCases } from "./cases/callbacks.ts";
 import { clientCases } from "./cases/client.ts";
 import { memoryCases } from "./cases/memory.ts";
+import { multiCases, multiDeadlineCases } from "./cases/multi.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
+import { schedulerCases } from "./cases/scheduler.ts";
 import { STRICT_FLAGS, strictCases } from "./cases/strict.ts";
 
 /** Registers the whole suite for `rt`; skipped with its reason when the runtime's binary is missing. */
@@ -38,6 +40,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("CarClient", () => clientCases(d, rt));
     describe("--no-auth", () => noAuthCases(d, rt));
     describe("memory and skills", () => memoryCases(d, rt));
+    describe("multi-agent and scheduler", () => (multiCases(d), multiDeadlineCases(d), schedulerCases(rt)));
     describe("limits and shutdown", () => strictCases(d));
 
     test("SIGINT stops the daemon cleanly and removes its token file", async () => {

@@ -4,6 +4,7 @@ import { after, test } from "node:test";
 import { nodeTransport } from "../../adapters/transport/node.ts";
 import { createMemoryStorage } from "../../adapters/storage/memory.ts";
 import { storageFileStore } from "../../src/memgine/file-store.ts";
+import { Scheduler } from "../../src/scheduler/scheduler.ts";
 import { MemoryRegistry } from "../../src/memgine/registry.ts";
 import { createApp, type CarServer } from "../../src/server/app.ts";
 import { featureMethods, type DaemonServices } from "../../src/server/features.ts";
@@ -18,7 +19,7 @@ after(async () => {
 
 async function serve(): Promise<{ services: DaemonServices; url: string; http: string }> {
   const storage = createMemoryStorage();
-  const services: DaemonServices = { storage, memory: new MemoryRegistry(storage, { files: storageFileStore(storage) }) };
+  const services: DaemonServices = { storage, memory: new MemoryRegistry(storage, { files: storageFileStore(storage) }), scheduler: new Scheduler({ storage }) };
   let server!: CarServer;
   const listener = await nodeTransport.listen({ host: "127.0.0.1", port: 0, maxMessageBytes: 1 << 20 }, (upgradeWebSocket) => {
     server = createApp({ upgradeWebSocket, settings: { auth: false }, methods: featureMethods(services) });

@@ -7,6 +7,7 @@ import { toolMethods } from "./tools.ts";
 
 export * from "./events.ts";
 export * from "./memory.ts";
+export * from "./multi.ts";
 export * from "./proposal.ts";
 export * from "./session.ts";
 export * from "./state.ts";
