@@ -1,20 +1,36 @@
 import { join } from "node:path";
+import { readPolicySources } from "../adapters/policies/fs.ts";
 import { createFsStorage } from "../adapters/storage/fs.ts";
 import { createMemoryStorage } from "../adapters/storage/memory.ts";
 import type { DaemonServices } from "../src/server/features.ts";
-import type { DaemonConfig } from "./cli-args.ts";
+import { UsageError, type DaemonConfig } from "./cli-args.ts";
 
 /** Services plus the function that releases them on shutdown. */
 export type OpenServices = DaemonServices & { close(): Promise<void> };
 
 /**
- * Opens the daemon-wide services: fs storage under `$CAR_HOME/state` (locked, so two daemons never
- * share it), or in-memory storage with `--ephemeral`.
+ * Reads the policy files every session gets: `$CAR_HOME/policies` (if present) then each
+ * `--policy` path. A missing `--policy` path or a malformed file is a UsageError (exit 2): the
+ * daemon never starts with a policy silently missing.
+ */
+export async function readDaemonPolicies(config: DaemonConfig): Promise<NonNullable<DaemonServices["policyFiles"]>> {
+  try {
+    return await readPolicySources([{ path: join(config.carHome, "policies"), optional: true }, ...config.policyPaths]);
+  } catch (err) {
+    throw new UsageError(`cannot load policies: ${(err as Error).message.replace(/^\[car:[^\]]*\] /, "")}`);
+  }
+}
+
+/**
+ * Opens the daemon-wide services: the policy files, then fs storage under `$CAR_HOME/state`
+ * (locked, so two daemons never share it), or in-memory storage with `--ephemeral`.
  */
 export async function openDaemonServices(config: DaemonConfig): Promise<OpenServices> {
+  const policyFiles = await readDaemonPolicies(config);
   const storage = config.ephemeral ? createMemoryStorage() : await createFsStorage({ root: join(config.carHome, "state") });
   return {
     storage,
+    policyFiles,
     close: () => storage.close(),
   };
 }

@@ -8,6 +8,7 @@ import type { Daemons } from "./helpers.ts";
 import { authCases } from "./cases/auth.ts";
 import { callbackCases } from "./cases/callbacks.ts";
 import { clientCases } from "./cases/client.ts";
+import { governanceCases } from "./cases/governance.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
 import { STRICT_FLAGS, strictCases } from "./cases/strict.ts";
@@ -36,6 +37,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("tool callbacks", () => callbackCases(d));
     describe("CarClient", () => clientCases(d, rt));
     describe("--no-auth", () => noAuthCases(d, rt));
+    describe("governance and verification", () => governanceCases(d, rt));
     describe("limits and shutdown", () => strictCases(d));
 
     test("SIGINT stops the daemon cleanly and removes its token file", async () => {
