@@ -74,6 +74,9 @@ export function policyFileCases(rt: RuntimeName): void {
         }
         s.close();
       }
+      // POST /rpc sessions get them too.
+      const http = await fetch(`${first.http}/rpc`, { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "policy.list", params: {} }) });
+      assert.equal(((await http.json()) as { result: { policies: unknown[] } }).result.policies.length, 2);
       assert.equal(await first.stop("SIGTERM"), 0);
 
       const second = await startDaemon(rt, ["--no-auth", "--car-home", carHome, "--policy", dir]);
