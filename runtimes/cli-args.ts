@@ -16,6 +16,8 @@ export interface DaemonConfig {
   carHome: string;
   /** Keep daemon-wide state in memory instead of under CAR_HOME (lost at exit). */
   ephemeral: boolean;
+  /** `--policy` files and directories (absolute), loaded at start on top of `$CAR_HOME/policies`. */
+  policyPaths: string[];
   help: boolean;
   version: boolean;
 }
@@ -36,7 +38,8 @@ export const USAGE = `usage: car-server [options]
   --deadline-grace SECS   added to proposal.submit deadlines (default 15, env CAR_DEADLINE_GRACE)
   --shutdown-grace SECS   time running requests get on SIGINT/SIGTERM (default 10, env CAR_SHUTDOWN_GRACE)
   --require-handshake     every method needs server.handshake first (env CAR_REQUIRE_HANDSHAKE=1)
-  --policy FILE           load policies from FILE (needs the policies feature)
+  --policy PATH           load a policy file, or every *.toml/*.json of a directory, for every
+                          session (repeatable; $CAR_HOME/policies is always loaded; bad file: exit 2)
   --model DIR             serve models from DIR (needs the inference feature)
   --help, --version
 `;
@@ -89,8 +92,6 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  // Fail closed: a policy file silently ignored would let through what it was written to stop.
-  if (values.policy?.length) throw new UsageError("--policy is not supported by this build yet (the policies feature is not built in)");
   if (values.model?.length) throw new UsageError("--model is not supported by this build yet (the inference feature is not built in)");
 
   let carHome: string;
@@ -117,5 +118,6 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   };
   for (const k of Object.keys(settings) as Array<keyof ServerSettingsInput>) if (settings[k] === undefined) delete settings[k];
   const ephemeral = values.ephemeral === true || truthy(env["CAR_EPHEMERAL"]);
-  return { settings, carHome, ephemeral, help: values.help === true, version: values.version === true };
+  const policyPaths = (values.policy ?? []).map((p) => resolve(p));
+  return { settings, carHome, ephemeral, policyPaths, help: values.help === true, version: values.version === true };
 }

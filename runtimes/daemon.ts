@@ -3,7 +3,7 @@ import process from "node:process";
 import { removeTokenFileSync, tokenFilePath, writeTokenFile } from "../adapters/auth/token-file.ts";
 import { SERVER_VERSION } from "../src/protocol/version.ts";
 import { createApp, type CarServer } from "../src/server/app.ts";
-import { featureMethods } from "../src/server/features.ts";
+import { featureMethods, featureSessionSetup } from "../src/server/features.ts";
 import { openDaemonServices } from "./services.ts";
 import { isLoopback, resolveSettings } from "../src/server/settings.ts";
 import { transportMessageLimit, type Listener, type Transport } from "../src/server/transport.ts";
@@ -49,16 +49,18 @@ export async function runDaemon(transport: Transport, argv: string[] = process.a
   try {
     services = await openDaemonServices(config);
   } catch (err) {
-    return fail(1, (err as Error).message.replace(/^\[car:[^\]]*\] /, ""));
+    // A bad --policy file is a configuration error (2); storage that cannot open is not (1).
+    return fail(err instanceof UsageError ? 2 : 1, (err as Error).message.replace(/^\[car:[^\]]*\] /, ""));
   }
   const methods = featureMethods(services);
+  const sessionOpened = featureSessionSetup(services);
 
   let server: CarServer | undefined;
   const log = (line: string) => void process.stderr.write(`car-server: ${line}\n`);
   let listener: Listener;
   try {
     listener = await transport.listen({ host: settings.host, port: settings.port, maxMessageBytes: transportMessageLimit(settings.maxFrameBytes) }, (upgradeWebSocket) => {
-      server = createApp({ settings, upgradeWebSocket, log, methods });
+      server = createApp({ settings, upgradeWebSocket, log, methods, hooks: { sessionOpened } });
       return server.app;
     });
   } catch (err) {

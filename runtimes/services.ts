@@ -1,23 +1,39 @@
 import { join } from "node:path";
 import { createFsMemoryFileStore } from "../adapters/memory/fs-file-store.ts";
+import { readPolicySources } from "../adapters/policies/fs.ts";
 import { createFsStorage } from "../adapters/storage/fs.ts";
 import { createMemoryStorage } from "../adapters/storage/memory.ts";
 import { storageFileStore } from "../src/memgine/file-store.ts";
 import { MemoryRegistry } from "../src/memgine/registry.ts";
 import { Scheduler } from "../src/scheduler/scheduler.ts";
 import type { DaemonServices } from "../src/server/features.ts";
-import type { DaemonConfig } from "./cli-args.ts";
+import { UsageError, type DaemonConfig } from "./cli-args.ts";
 
 /** Services plus the function that releases them on shutdown. */
 export type OpenServices = DaemonServices & { close(): Promise<void> };
 
 /**
- * Opens the daemon-wide services: fs storage under `$CAR_HOME/state` (locked, so two daemons never
- * share it), or in-memory storage with `--ephemeral`; the memory registry over that storage, with
- * `memory.persist`/`memory.load` files confined to `$CAR_HOME/memory` (kept in memory too with
- * `--ephemeral`, under the same path rules, so an ephemeral daemon writes no memory to disk).
+ * Reads the policy files every session gets: `$CAR_HOME/policies` (if present) then each
+ * `--policy` path. A missing `--policy` path or a malformed file is a UsageError (exit 2): the
+ * daemon never starts with a policy silently missing.
+ */
+export async function readDaemonPolicies(config: DaemonConfig): Promise<NonNullable<DaemonServices["policyFiles"]>> {
+  try {
+    return await readPolicySources([{ path: join(config.carHome, "policies"), optional: true }, ...config.policyPaths]);
+  } catch (err) {
+    throw new UsageError(`cannot load policies: ${(err as Error).message.replace(/^\[car:[^\]]*\] /, "")}`);
+  }
+}
+
+/**
+ * Opens the daemon-wide services: the policy files, then fs storage under `$CAR_HOME/state`
+ * (locked, so two daemons never share it), or in-memory storage with `--ephemeral`; the memory
+ * registry over that storage, with `memory.persist`/`memory.load` files confined to
+ * `$CAR_HOME/memory` (kept in memory too with `--ephemeral`, so an ephemeral daemon writes no
+ * memory to disk); the scheduler over that storage.
  */
 export async function openDaemonServices(config: DaemonConfig): Promise<OpenServices> {
+  const policyFiles = await readDaemonPolicies(config);
   const storage = config.ephemeral ? createMemoryStorage() : await createFsStorage({ root: join(config.carHome, "state") });
   const memoryRoot = join(config.carHome, "memory");
   const files = config.ephemeral ? storageFileStore(storage, { root: memoryRoot }) : createFsMemoryFileStore({ root: memoryRoot });
@@ -25,6 +41,7 @@ export async function openDaemonServices(config: DaemonConfig): Promise<OpenServ
     storage,
     memory: new MemoryRegistry(storage, { files }),
     scheduler: new Scheduler({ storage }),
+    policyFiles,
     close: () => storage.close(),
   };
 }

@@ -19,10 +19,19 @@ import type { HandshakeResult, SessionAuthResult, SessionInitResult } from "../s
 import type { EventsQueryParams, EventsQueryResult } from "../server/methods/events.ts";
 import type { ToolsListResult, ToolsUnregisterResult } from "../server/methods/tools.ts";
 import type * as M from "../memgine/schemas.ts";
+import type { ProposalSubmitParams } from "../server/methods/proposal.ts";
+import type {
+  Checkpoint, CheckpointIdParams, CheckpointRestoreParams, CheckpointSaveParams, EquivalentParams, OptimizeParams, OptimizeReport, PlanRankParams,
+  PolicyListParams, PolicyListResult, PolicyRegisterParams, PolicyRegisterResult, PolicyUnregisterParams, PolicyUnregisterResult, ReplanConfigResult,
+  ReplanProposeParams, ReplanSetConfigParams, RestoreReport, ScoredProposal, SimulateParams, SimulationResult, VerifyParams, VerifyResult,
+} from "../server/governance/index.ts";
 import { RpcClient, type RpcClientOptions } from "./rpc-client.ts";
 
 /** Answers one `tools.execute` call: return the tool's output, or throw to report a tool error. */
 export type ToolCallHandler = (call: ToolsExecuteParams, context: { signal: AbortSignal }) => unknown;
+
+/** Answers one `replan.propose` call: a new proposal (an `id` is added when missing), or null to stop replanning. */
+export type ReplanHandler = (context: ReplanProposeParams, options: { signal: AbortSignal }) => ActionProposalInput | null | undefined | Promise<ActionProposalInput | null | undefined>;
 
 /** Options of a `CarClient`. */
 export interface CarClientOptions extends RpcClientOptions {
@@ -51,12 +60,15 @@ function proposalId(): string {
  */
 export class CarClient extends RpcClient {
   private readonly toolHandlers = new Map<string, ToolCallHandler>();
+  /** Replanned proposal id → the submitted proposal whose `onToolCall` answers its tools. */
+  private readonly replanRoots = new Map<string, string>();
 
   constructor(options: CarClientOptions = {}) {
     super(options);
     this.handle("tools.execute", (_m, raw, { signal }) => {
       const call = ToolsExecuteParamsSchema.parse(raw);
-      const handler = (call.proposal_id !== undefined ? this.toolHandlers.get(call.proposal_id) : undefined) ?? options.onToolCall;
+      const pid = call.proposal_id;
+      const handler = (pid !== undefined ? (this.toolHandlers.get(pid) ?? this.toolHandlers.get(this.replanRoots.get(pid) ?? "")) : undefined) ?? options.onToolCall;
       if (!handler) throw new Error(`unknown tool: no handler for ${call.tool}`);
       return handler(call, { signal });
     });
@@ -74,20 +86,51 @@ export class CarClient extends RpcClient {
   }
 
   /** Executes a proposal; `onToolCall` answers its tool calls (falls back to the client's `onToolCall`). */
-  async submitProposal(proposal: ActionProposalInput, options: { onToolCall?: ToolCallHandler; session_id?: string; scope?: Params } = {}): Promise<ProposalResult> {
+  async submitProposal(proposal: ActionProposalInput, options: { onToolCall?: ToolCallHandler; session_id?: string; scope?: ProposalSubmitParams["scope"] } = {}): Promise<ProposalResult> {
     const p = { ...proposal, id: proposal.id ?? proposalId() };
     if (options.onToolCall) this.toolHandlers.set(p.id, options.onToolCall);
     try {
       return await this.request<ProposalResult>("proposal.submit", { proposal: p, ...(options.session_id ? { session_id: options.session_id } : {}), ...(options.scope ? { scope: options.scope } : {}) });
     } finally {
       this.toolHandlers.delete(p.id);
+      for (const [id, root] of this.replanRoots) if (root === p.id) this.replanRoots.delete(id);
     }
+  }
+
+  /**
+   * Answers the daemon's `replan.propose` requests (enable them with `replanSetConfig({callback: true, …})`).
+   * The tools of a replanned proposal are answered by the `onToolCall` of the proposal it replaces.
+   */
+  onReplan(handler: ReplanHandler): void {
+    this.handle("replan.propose", async (_m, raw, { signal }) => {
+      const ctx = raw as ReplanProposeParams;
+      const next = await handler(ctx, { signal });
+      if (next === null || next === undefined) return null;
+      const id = next.id ?? proposalId();
+      const root = this.replanRoots.get(ctx.proposal.id) ?? ctx.proposal.id;
+      if (this.toolHandlers.has(root)) this.replanRoots.set(id, root);
+      return { ...next, id };
+    });
+  }
+
+  /** Final state of a static simulation (`detailed: true`: also the blocked actions and unknown keys). */
+  simulate(p: SimulateParams & { detailed: true }): Promise<SimulationResult>;
+  simulate(p: SimulateParams): Promise<Record<string, unknown>>;
+  simulate(p: SimulateParams): Promise<unknown> {
+    return this.request("simulate", p);
+  }
+
+  /** The proposal with phantom dependencies pruned (`detailed: true`: the report). */
+  optimize(p: OptimizeParams & { detailed: true }): Promise<OptimizeReport>;
+  optimize(p: OptimizeParams): Promise<ActionProposalInput>;
+  optimize(p: OptimizeParams): Promise<unknown> {
+    return this.request("optimize", p);
   }
 
   // session / server
   sessionAuth = (p: { token?: string; agent_id?: string; memory_namespace?: string }) => this.request<SessionAuthResult>("session.auth", p);
   serverHandshake = (p: { protocol_version: number; client_version?: string } = { protocol_version: 2 }) => this.request<HandshakeResult>("server.handshake", p);
-  sessionInit = (p: { tools?: ToolSchemaInput[]; policies?: Params[] }) => this.request<SessionInitResult>("session.init", p);
+  sessionInit = (p: { tools?: ToolSchemaInput[]; policies?: PolicyRegisterParams[] }) => this.request<SessionInitResult>("session.init", p);
   // tools
   toolsRegister = (tools: ToolSchemaInput[]) => this.request<number>("tools.register", tools);
   toolsList = () => this.request<ToolsListResult>("tools.list", {});
@@ -104,21 +147,22 @@ export class CarClient extends RpcClient {
   eventsQuery = (q: EventsQueryParams = {}) => this.request<EventsQueryResult>("events.query", q);
   eventsChainEnable = () => this.request<{ ok: boolean }>("events.chain.enable", {});
   eventsChainVerify = () => this.request<ChainVerification>("events.chain.verify", {});
-  // policies (answer -32601 until the policies feature is built in)
-  policyRegister = (p: Params) => this.request("policy.register", p);
-  policyUnregister = (p: { name: string; session_id?: string }) => this.request("policy.unregister", p);
-  policyList = (p: { session_id?: string } = {}) => this.request("policy.list", p);
+  // policies, replan, checkpoints
+  policyRegister = (p: PolicyRegisterParams) => this.request<PolicyRegisterResult>("policy.register", p);
+  policyUnregister = (p: PolicyUnregisterParams) => this.request<PolicyUnregisterResult>("policy.unregister", p);
+  policyList = (p: PolicyListParams = {}) => this.request<PolicyListResult>("policy.list", p);
   sessionPolicyOpen = () => this.request<{ session_id: string }>("session.policy.open", {});
-  sessionPolicyClose = (session_id: string) => this.request("session.policy.close", { session_id });
-  replanSetConfig = (p: Params) => this.request("replan.set_config", p);
-  checkpointSave = (p: Params = {}) => this.request("checkpoint.save", p);
-  checkpointRestore = (p: Params) => this.request("checkpoint.restore", p);
-  // verification and planning
-  verify = (p: { proposal: ActionProposalInput; initial_state?: Params }) => this.request("verify", p);
-  simulate = (p: { proposal: ActionProposalInput; initial_state?: Params }) => this.request("simulate", p);
-  equivalent = (p: Params) => this.request("equivalent", p);
-  optimize = (p: Params) => this.request("optimize", p);
-  planRank = (p: Params) => this.request("plan.rank", p);
+  sessionPolicyClose = (session_id: string) => this.request<{ closed: boolean }>("session.policy.close", { session_id });
+  replanSetConfig = (p: ReplanSetConfigParams) => this.request<null>("replan.set_config", p);
+  replanGetConfig = () => this.request<ReplanConfigResult>("replan.get_config", {});
+  checkpointSave = (p: CheckpointSaveParams = {}) => this.request<Checkpoint>("checkpoint.save", p);
+  checkpointRestore = (p: CheckpointRestoreParams) => this.request<RestoreReport>("checkpoint.restore", p);
+  checkpointList = () => this.request<{ checkpoints: string[] }>("checkpoint.list", {});
+  checkpointDelete = (p: CheckpointIdParams) => this.request<{ deleted: boolean }>("checkpoint.delete", p);
+  // verification and planning (simulate and optimize are methods above)
+  verify = (p: VerifyParams) => this.request<VerifyResult>("verify", p);
+  equivalent = (p: EquivalentParams) => this.request<boolean>("equivalent", p);
+  planRank = (p: PlanRankParams) => this.request<ScoredProposal[]>("plan.rank", p);
   // memory and skills
   memoryAddFact = (p: In<typeof M.MemoryAddFactParams>) => this.request<Out<typeof M.FactCountResult>>("memory.add_fact", p);
   memoryQuery = (p: In<typeof M.MemoryQueryParams>) => this.request<Out<typeof M.MemoryQueryResult>>("memory.query", p);

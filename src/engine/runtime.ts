@@ -161,6 +161,11 @@ export class Runtime {
     return this.capabilities.set(caps);
   }
 
+  /** The capability set in force, if any. */
+  capabilitySet(): CapabilitySet | undefined {
+    return this.capabilities.get();
+  }
+
   /** Sets (or clears) the cost budget of each proposal run. */
   setBudget(budget: CostBudgetInput | undefined): CostBudget | undefined {
     return this.budget.set(budget);

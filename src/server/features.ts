@@ -1,10 +1,12 @@
 import type { InferenceFn } from "../memgine/core.ts";
-import type { MemoryRegistry } from "../memgine/registry.ts";
+import { MemoryRegistry } from "../memgine/registry.ts";
+import { storageFileStore } from "../memgine/file-store.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { ServerMethodTable } from "./context.ts";
+import type { ServerMethodTable, Session } from "./context.ts";
 import { memoryServerMethods } from "./methods/memory.ts";
-import type { Scheduler } from "../scheduler/scheduler.ts";
+import { Scheduler } from "../scheduler/scheduler.ts";
 import { multiServerMethods, schedulerServerMethods } from "./methods/multi.ts";
+import { applyDaemonPolicies, governanceMethods, type PolicySource } from "./governance/index.ts";
 
 /**
  * Daemon-wide services the feature modules share across sessions. A runtime entry point builds
@@ -23,6 +25,8 @@ export interface DaemonServices {
   infer?: InferenceFn | undefined;
   /** The daemon's one task scheduler, over `storage` (tasks and occurrence dedup survive a restart). */
   scheduler: Scheduler;
+  /** Policy files read at start (`--policy`, `$CAR_HOME/policies`); every session gets them. */
+  policyFiles?: readonly PolicySource[];
 }
 
 /**
@@ -30,5 +34,17 @@ export interface DaemonServices {
  * Each feature module contributes one table; a method not registered anywhere answers -32601.
  */
 export function featureMethods(services: DaemonServices): ServerMethodTable[] {
-  return [memoryServerMethods(services), multiServerMethods(), schedulerServerMethods(services.scheduler)];
+  return [governanceMethods(services), memoryServerMethods(services), multiServerMethods(), schedulerServerMethods(services.scheduler)];
+}
+
+/** Prepares each new session for the features before its first request (`createApp({hooks: {sessionOpened}})`). */
+export function featureSessionSetup(services: DaemonServices): (session: Session) => void {
+  return (session) => {
+    applyDaemonPolicies(session, services.policyFiles ?? []);
+  };
+}
+
+/** Services over one storage with every default filled in (memory files kept in that storage): for tests and embedders. */
+export function daemonServicesOver(storage: Storage, extra: Partial<DaemonServices> = {}): DaemonServices {
+  return { storage, memory: new MemoryRegistry(storage, { files: storageFileStore(storage) }), scheduler: new Scheduler({ storage }), ...extra };
 }

@@ -10,3 +10,4 @@ export * from "./tool-callback.ts";
 export * from "./methods/index.ts";
 export * from "../protocol/index.ts";
 export * from "./transport.ts";
+export * from "./governance/index.ts";

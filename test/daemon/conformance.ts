@@ -10,6 +10,7 @@ import { callbackCases } from "./cases/callbacks.ts";
 import { clientCases } from "./cases/client.ts";
 import { memoryCases } from "./cases/memory.ts";
 import { multiCases, multiDeadlineCases } from "./cases/multi.ts";
+import { governanceCases } from "./cases/governance.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
 import { schedulerCases } from "./cases/scheduler.ts";
@@ -41,6 +42,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("--no-auth", () => noAuthCases(d, rt));
     describe("memory and skills", () => memoryCases(d, rt));
     describe("multi-agent and scheduler", () => (multiCases(d), multiDeadlineCases(d), schedulerCases(rt)));
+    describe("governance and verification", () => governanceCases(d, rt));
     describe("limits and shutdown", () => strictCases(d));
 
     test("SIGINT stops the daemon cleanly and removes its token file", async () => {

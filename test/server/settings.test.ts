@@ -60,7 +60,9 @@ test("CLI: flags win over CAR_* variables; bad input is a UsageError", () => {
   assert.deepEqual([f.settings.port, f.settings.toolTimeoutMs, f.settings.allowedOrigins, f.carHome, f.settings.requireHandshake], [0, 1000, ["http://c"], "/x", true]);
   assert.equal(parseDaemonArgs([], {}, "/home/u").carHome, "/home/u/.car");
   assert.equal(parseDaemonArgs([], {}, "/home/u").settings.auth, true);
-  for (const [argv, e] of [[["--port", "x"], {}], [["--nope"], {}], [[], { CAR_HOME: "relative/dir" }], [["--policy", "p.toml"], {}], [["--tool-timeout", "0"], {}], [["extra"], {}]] as const) {
+  assert.deepEqual(parseDaemonArgs(["--policy", "/p/a.toml", "--policy", "/p/dir"], {}, "/h").policyPaths, ["/p/a.toml", "/p/dir"]);
+  assert.deepEqual(parseDaemonArgs([], {}, "/h").policyPaths, []);
+  for (const [argv, e] of [[["--port", "x"], {}], [["--nope"], {}], [[], { CAR_HOME: "relative/dir" }], [["--model", "m"], {}], [["--tool-timeout", "0"], {}], [["extra"], {}]] as const) {
     assert.throws(() => parseDaemonArgs([...argv], e, "/h"), UsageError, JSON.stringify(argv));
   }
   assert.equal(wsUrl("127.0.0.1", 9100), "ws://127.0.0.1:9100/");

@@ -2,12 +2,15 @@ import { z } from "zod";
 import { ActionProposalSchema } from "../../ir/proposal.ts";
 import type { ProposalResult } from "../../ir/results.ts";
 import { method, type ServerMethodTable } from "../context.ts";
+import { TenantId } from "./state.ts";
+import { refuseTenantKeys, scopeProposalToTenant, unscopeResult } from "./tenant-scope.ts";
 
 export const ProposalSubmitParams = z.object({
   proposal: ActionProposalSchema,
-  /** A policy session opened with `session.policy.open` (used once policies are built in). */
+  /** A policy scope from `session.policy.open`: its policies apply on top of the global ones. The connection's own session id means none. */
   session_id: z.string().optional(),
-  scope: z.object({ callerId: z.string().optional(), tenantId: z.string().optional(), claims: z.record(z.string(), z.unknown()).optional() }).optional(),
+  /** `tenantId` puts every state key the proposal names under `tenant:<id>:`; `callerId` and `claims` are accepted and unused. */
+  scope: z.object({ callerId: z.string().optional(), tenantId: TenantId, claims: z.record(z.string(), z.unknown()).optional() }).optional(),
 });
 export type ProposalSubmitParams = z.input<typeof ProposalSubmitParams>;
 
@@ -36,7 +39,14 @@ export function proposalDeadlineMs(actions: ReadonlyArray<{ timeout_ms?: number 
 export const proposalMethods: ServerMethodTable = {
   "proposal.submit": method(
     ProposalSubmitParams,
-    (p, { session, signal }): Promise<ProposalResult> => session.runtime.executeProposal(p.proposal, { signal }),
+    async (p, { session, signal }): Promise<ProposalResult> => {
+      const policyScope = p.session_id !== undefined && p.session_id !== session.id ? p.session_id : undefined;
+      const tenant = p.scope?.tenantId;
+      if (tenant === undefined) refuseTenantKeys(p.proposal);
+      const proposal = tenant === undefined ? p.proposal : scopeProposalToTenant(p.proposal, tenant);
+      const result = await session.runtime.executeProposal(proposal, { signal, ...(policyScope !== undefined ? { policyScope } : {}) });
+      return tenant === undefined ? result : unscopeResult(result, tenant);
+    },
     { deadlineMs: (p, d) => proposalDeadlineMs(p.proposal.actions, d) },
   ),
 };

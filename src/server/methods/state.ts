@@ -3,10 +3,11 @@ import type { RuntimeState } from "../../engine/runtime.ts";
 import { RpcCode, RpcError } from "../../protocol/errors.ts";
 import { method, type ServerMethodTable } from "../context.ts";
 
-const TENANT = "tenant:";
+/** Prefix of tenant-scoped state keys: `tenant:<id>:<key>`. */
+export const TENANT = "tenant:";
 
 /** Tenant ids may not contain `:`, so `tenant:<id>:<key>` names exactly one (tenant, key) pair. */
-const TenantId = z.string().min(1).regex(/^[^:]+$/, "tenant_id may not contain ':'").optional();
+export const TenantId = z.string().min(1).regex(/^[^:]+$/, "tenant_id may not contain ':'").optional();
 export const StateKeyParams = z.object({ key: z.string().min(1), tenant_id: TenantId });
 export type StateKeyParams = z.input<typeof StateKeyParams>;
 export const StateSetParams = z.object({ key: z.string().min(1), value: z.unknown().optional(), tenant_id: TenantId });
