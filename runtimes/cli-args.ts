@@ -16,6 +16,8 @@ export interface DaemonConfig {
   carHome: string;
   /** Keep daemon-wide state in memory instead of under CAR_HOME (lost at exit). */
   ephemeral: boolean;
+  /** `--model` folders (absolute) or URLs to register for this run. */
+  models: string[];
   help: boolean;
   version: boolean;
 }
@@ -37,7 +39,8 @@ export const USAGE = `usage: car-server [options]
   --shutdown-grace SECS   time running requests get on SIGINT/SIGTERM (default 10, env CAR_SHUTDOWN_GRACE)
   --require-handshake     every method needs server.handshake first (env CAR_REQUIRE_HANDSHAKE=1)
   --policy FILE           load policies from FILE (needs the policies feature)
-  --model DIR             serve models from DIR (needs the inference feature)
+  --model DIR             serve the Hugging Face model folder DIR (or an http(s) URL of one) as model
+                          id = its folder name (repeatable; not persisted)
   --help, --version
 `;
 
@@ -91,7 +94,6 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   }
   // Fail closed: a policy file silently ignored would let through what it was written to stop.
   if (values.policy?.length) throw new UsageError("--policy is not supported by this build yet (the policies feature is not built in)");
-  if (values.model?.length) throw new UsageError("--model is not supported by this build yet (the inference feature is not built in)");
 
   let carHome: string;
   if (values["car-home"] !== undefined) carHome = resolve(values["car-home"]);
@@ -117,5 +119,6 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   };
   for (const k of Object.keys(settings) as Array<keyof ServerSettingsInput>) if (settings[k] === undefined) delete settings[k];
   const ephemeral = values.ephemeral === true || truthy(env["CAR_EPHEMERAL"]);
-  return { settings, carHome, ephemeral, help: values.help === true, version: values.version === true };
+  const models = (values.model ?? []).map((m) => (/^https?:\/\//i.test(m) ? m : resolve(m)));
+  return { settings, carHome, ephemeral, models, help: values.help === true, version: values.version === true };
 }
