@@ -8,6 +8,7 @@ import type { Daemons } from "./helpers.ts";
 import { authCases } from "./cases/auth.ts";
 import { callbackCases } from "./cases/callbacks.ts";
 import { clientCases } from "./cases/client.ts";
+import { inferenceCases } from "./cases/inference.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
 import { STRICT_FLAGS, strictCases } from "./cases/strict.ts";
@@ -37,6 +38,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("CarClient", () => clientCases(d, rt));
     describe("--no-auth", () => noAuthCases(d, rt));
     describe("limits and shutdown", () => strictCases(d));
+    describe("inference (--model)", () => inferenceCases(rt));
 
     test("SIGINT stops the daemon cleanly and removes its token file", async () => {
       assert.equal(await d.auth.stop("SIGINT"), 0);
