@@ -241,6 +241,24 @@ export function inferenceCases(rt: RuntimeName): void {
     assert.match(empty.stderr, /no config\.json/);
   });
 
+  test("a daemon that finds no WebGPU adapter still starts; inference calls fail with a clear unsupported error", async (t) => {
+    // No Vulkan driver at all, and Deno kept to Vulkan (its wgpu would fall back to GL): no adapter.
+    const bare = await startDaemon(rt, ["--ephemeral", "--model", join(root, MODEL)], { VK_ICD_FILENAMES: "/nonexistent/icd.json", VK_DRIVER_FILES: "/nonexistent/icd.json", DENO_WEBGPU_BACKEND: "vulkan" });
+    const c = new CarClient({ url: bare.url, token: tokenOf(bare), reconnect: false });
+    try {
+      assert.deepEqual((await c.modelsList()).models.map((m) => m.id), [MODEL]);
+      const outcome = await c.infer(GREEDY).catch((e: unknown) => e);
+      if (!(outcome instanceof Error)) return t.skip(`${rt} finds a WebGPU adapter without a Vulkan driver here`);
+      const e = rpcError(outcome);
+      assert.deepEqual([e.rpcCode, e.carCode], [-32603, "unsupported"]);
+      assert.match(e.message, /no WebGPU adapter found|WebGPU is not available here/);
+      assert.equal((await c.admissionStatus()).permits_in_use, 0);
+    } finally {
+      c.close();
+      await bare.dispose();
+    }
+  });
+
   test("SIGTERM with a loaded model still exits 0", async () => {
     assert.equal(await daemon!.stop("SIGTERM"), 0);
     assert.doesNotMatch(daemon!.stderr(), /unhandled|TypeError|internal error/i);
