@@ -18,6 +18,8 @@ export interface DaemonConfig {
   ephemeral: boolean;
   /** `--policy` files and directories (absolute), loaded at start on top of `$CAR_HOME/policies`. */
   policyPaths: string[];
+  /** `--model` folders (absolute) or URLs to register for this run. */
+  models: string[];
   help: boolean;
   version: boolean;
 }
@@ -40,7 +42,8 @@ export const USAGE = `usage: car-server [options]
   --require-handshake     every method needs server.handshake first (env CAR_REQUIRE_HANDSHAKE=1)
   --policy PATH           load a policy file, or every *.toml/*.json of a directory, for every
                           session (repeatable; $CAR_HOME/policies is always loaded; bad file: exit 2)
-  --model DIR             serve models from DIR (needs the inference feature)
+  --model DIR             serve the Hugging Face model folder DIR (or an http(s) URL of one) as model
+                          id = its folder name (repeatable; not persisted)
   --help, --version
 `;
 
@@ -92,7 +95,6 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (values.model?.length) throw new UsageError("--model is not supported by this build yet (the inference feature is not built in)");
 
   let carHome: string;
   if (values["car-home"] !== undefined) carHome = resolve(values["car-home"]);
@@ -119,5 +121,6 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   for (const k of Object.keys(settings) as Array<keyof ServerSettingsInput>) if (settings[k] === undefined) delete settings[k];
   const ephemeral = values.ephemeral === true || truthy(env["CAR_EPHEMERAL"]);
   const policyPaths = (values.policy ?? []).map((p) => resolve(p));
-  return { settings, carHome, ephemeral, policyPaths, help: values.help === true, version: values.version === true };
+  const models = (values.model ?? []).map((m) => (/^https?:\/\//i.test(m) ? m : resolve(m)));
+  return { settings, carHome, ephemeral, policyPaths, models, help: values.help === true, version: values.version === true };
 }

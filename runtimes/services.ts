@@ -8,6 +8,8 @@ import { MemoryRegistry } from "../src/memgine/registry.ts";
 import { Scheduler } from "../src/scheduler/scheduler.ts";
 import type { DaemonServices } from "../src/server/features.ts";
 import { UsageError, type DaemonConfig } from "./cli-args.ts";
+import { engineInfer } from "../src/inference/engine-infer.ts";
+import { openInferenceEngine } from "./inference.ts";
 
 /** Services plus the function that releases them on shutdown. */
 export type OpenServices = DaemonServices & { close(): Promise<void> };
@@ -30,18 +32,31 @@ export async function readDaemonPolicies(config: DaemonConfig): Promise<NonNulla
  * (locked, so two daemons never share it), or in-memory storage with `--ephemeral`; the memory
  * registry over that storage, with `memory.persist`/`memory.load` files confined to
  * `$CAR_HOME/memory` (kept in memory too with `--ephemeral`, so an ephemeral daemon writes no
- * memory to disk); the scheduler over that storage.
+ * memory to disk); the scheduler over that storage; the inference engine with the `--model`
+ * folders (its `infer` also serves the memgine's skill repair, distill and evolve).
  */
 export async function openDaemonServices(config: DaemonConfig): Promise<OpenServices> {
   const policyFiles = await readDaemonPolicies(config);
   const storage = config.ephemeral ? createMemoryStorage() : await createFsStorage({ root: join(config.carHome, "state") });
   const memoryRoot = join(config.carHome, "memory");
   const files = config.ephemeral ? storageFileStore(storage, { root: memoryRoot }) : createFsMemoryFileStore({ root: memoryRoot });
+  let inference;
+  try {
+    inference = await openInferenceEngine(storage, config.models);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
   return {
     storage,
     memory: new MemoryRegistry(storage, { files }),
     scheduler: new Scheduler({ storage }),
     policyFiles,
-    close: () => storage.close(),
+    inference,
+    infer: engineInfer(inference),
+    close: async () => {
+      await inference.close();
+      await storage.close();
+    },
   };
 }

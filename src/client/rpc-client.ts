@@ -79,6 +79,11 @@ export class RpcClient {
     return this.lastAuth;
   }
 
+  /** Whether the connection is open and past auth/handshake (a request now would not reconnect). */
+  protected get isOpen(): boolean {
+    return this.established && this.socket?.readyState === OPEN;
+  }
+
   /** Answers server→client requests named `method` (the last handler set wins). */
   handle(method: string, handler: RequestHandler): void {
     this.handlers.set(method, handler);
@@ -135,14 +140,24 @@ export class RpcClient {
     return (await this.send(method, params)) as T;
   }
 
+  /**
+   * Like `request`, but calls `onId` with the request's JSON-RPC id before the frame is written, so
+   * notifications that name the id (e.g. `inference.stream.event`) can be routed from the first one.
+   */
+  protected async requestWithId<T = unknown>(method: string, params: unknown, onId: (id: number) => void): Promise<T> {
+    await this.connect();
+    return (await this.send(method, params, onId)) as T;
+  }
+
   /** Sends a notification (no answer). */
   async notify(method: string, params?: unknown): Promise<void> {
     await this.connect();
     this.write(requestMessage(method, params));
   }
 
-  private send(method: string, params: unknown): Promise<unknown> {
+  private send(method: string, params: unknown, onId?: (id: number) => void): Promise<unknown> {
     const id = ++this.seq;
+    onId?.(id);
     return new Promise((resolve, reject) => {
       let cancelTimer = () => {};
       const ms = this.options.requestTimeoutMs;

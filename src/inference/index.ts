@@ -12,3 +12,4 @@ export * from "./generate.ts";
 export * from "./scoring.ts";
 export * from "./engine.ts";
 export * from "./methods.ts";
+export * from "./engine-infer.ts";

@@ -7,6 +7,8 @@ import { memoryServerMethods } from "./methods/memory.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { multiServerMethods, schedulerServerMethods } from "./methods/multi.ts";
 import { applyDaemonPolicies, governanceMethods, type PolicySource } from "./governance/index.ts";
+import type { InferenceEngine } from "../inference/engine.ts";
+import { inferenceServerMethods } from "./methods/inference.ts";
 
 /**
  * Daemon-wide services the feature modules share across sessions. A runtime entry point builds
@@ -27,6 +29,8 @@ export interface DaemonServices {
   scheduler: Scheduler;
   /** Policy files read at start (`--policy`, `$CAR_HOME/policies`); every session gets them. */
   policyFiles?: readonly PolicySource[];
+  /** The inference engine (models, backends, admission, runners); without it the inference methods answer -32601. */
+  inference?: InferenceEngine;
 }
 
 /**
@@ -34,7 +38,8 @@ export interface DaemonServices {
  * Each feature module contributes one table; a method not registered anywhere answers -32601.
  */
 export function featureMethods(services: DaemonServices): ServerMethodTable[] {
-  return [governanceMethods(services), memoryServerMethods(services), multiServerMethods(), schedulerServerMethods(services.scheduler)];
+  const { inference } = services;
+  return [governanceMethods(services), memoryServerMethods(services), multiServerMethods(), schedulerServerMethods(services.scheduler), ...(inference ? [inferenceServerMethods(() => inference)] : [])];
 }
 
 /** Prepares each new session for the features before its first request (`createApp({hooks: {sessionOpened}})`). */

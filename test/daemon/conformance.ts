@@ -11,6 +11,7 @@ import { clientCases } from "./cases/client.ts";
 import { memoryCases } from "./cases/memory.ts";
 import { multiCases, multiDeadlineCases } from "./cases/multi.ts";
 import { governanceCases } from "./cases/governance.ts";
+import { inferenceCases } from "./cases/inference.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
 import { schedulerCases } from "./cases/scheduler.ts";
@@ -44,6 +45,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("multi-agent and scheduler", () => (multiCases(d), multiDeadlineCases(d), schedulerCases(rt)));
     describe("governance and verification", () => governanceCases(d, rt));
     describe("limits and shutdown", () => strictCases(d));
+    describe("inference (--model)", () => inferenceCases(rt));
 
     test("SIGINT stops the daemon cleanly and removes its token file", async () => {
       assert.equal(await d.auth.stop("SIGINT"), 0);
