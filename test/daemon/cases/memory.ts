@@ -172,10 +172,11 @@ export function memoryCases(d: Daemons, rt: RuntimeName): void {
       assert.deepEqual(await c.skillsList({ domain: "nothing" }), []);
       assert.deepEqual(await c.skillsDomainsNeedingEvolution(), ["web"]);
       await rejectsWith(c.skillReport({ name: "no-such-skill", outcome: "success" }), -32603, "not_found");
-      // No inference engine is configured: a clear CarError over the wire, not a crash or a hang.
+      // These go to the daemon's inference engine, which serves no model here: a clear CarError
+      // over the wire, not a crash or a hang.
       for (const call of [c.skillRepair({ name: "login" }), c.skillsDistill({ events: [{ kind: "action_failed", action_id: "a1", tool: "click" }] }), c.skillsEvolve({ events: [], domain: "web" })]) {
-        const e = await rejectsWith(call, -32603, "unsupported");
-        assert.match(e.message, /needs an inference function; none is configured/);
+        const e = await rejectsWith(call, -32603, "not_found");
+        assert.match(e.message, /no available model offers generate/);
       }
       // The skills live in this namespace only.
       const other = client(d.auth, { memoryNamespace: "skills-other" });
