@@ -10,7 +10,9 @@ import { parseCheckpoint, type Checkpoint, type RestoreReport } from "./checkpoi
 import { systemClock, type Clock } from "./clock.ts";
 import { buildDag, type Dag } from "./dag.ts";
 import { EventLog, type EventInit } from "./event-log.ts";
-import { runProposal, type ExecutionContext, type RunOutcome } from "./execute.ts";
+import { DurableJournal, type DurabilityOptions } from "./durable-journal.ts";
+import { recoverRuntime, type RecoveryReport } from "./durable-recover.ts";
+import { runProposal, type ExecutionContext, type ResumeState, type RunOutcome } from "./execute.ts";
 import type { ActionGuard, ProposalGuard, ToolMiddleware, Violation } from "./hooks.ts";
 import { normalizeProposal } from "./normalize.ts";
 import { hexId, systemRandom, type Random } from "./random.ts";
@@ -19,6 +21,7 @@ import { basicVerifier, parseReplanConfig, runWithReplan, type ReplanCallback, t
 import { ResultCache, type ResultCacheOptions } from "./result-cache.ts";
 import { RuntimeState } from "./runtime-state.ts";
 import { StateStore, type StateSnapshot } from "./state-store.ts";
+import type { AppendLog } from "../storage/storage.ts";
 import { ToolRegistry, type ToolExecutor, type ToolHandler } from "./tools.ts";
 
 export { RuntimeState } from "./runtime-state.ts";
@@ -41,6 +44,14 @@ export interface RuntimeOptions {
   resultCache?: ResultCacheOptions | false;
   /** Most policy scopes open at once (default 1,024). */
   maxPolicyScopes?: number;
+  /**
+   * Journals every event to this log (durable execution, docs/durability.md): each level's
+   * outcomes are durable before the next level starts. Call `recover()` before using a runtime
+   * whose journal may hold an earlier run.
+   */
+  journal?: AppendLog;
+  /** Snapshot policy of the journal. */
+  durability?: DurabilityOptions;
 }
 
 /** Options of one `executeProposal` call. */
@@ -89,6 +100,7 @@ export class Runtime {
   private verifier: Verifier;
   private halted: string | undefined;
   private readonly options: RuntimeOptions;
+  private readonly durable: DurableJournal | undefined;
 
   constructor(options: RuntimeOptions = {}) {
     this.options = options;
@@ -103,6 +115,7 @@ export class Runtime {
     this.rateLimiter = new RateLimiter(this.clock, this.tools);
     this.resultCache = options.resultCache === false ? undefined : new ResultCache(this.clock, this.tools, options.resultCache ?? {});
     this.verifier = basicVerifier(this.clock, this.random);
+    if (options.journal) this.durable = new DurableJournal(options.journal, this.events, this.clock, options.durability);
     // Validation order: capabilities, policies, budget (all are asked; all violations collected).
     this.guards.push(this.capabilities, this.policies, this.budget);
     this.admissionGuards.push(this.capabilities, this.budget);
@@ -238,6 +251,19 @@ export class Runtime {
   /** Executes one proposal (no replanning), returning the full outcome. */
   protected async run(input: unknown, options: ExecuteOptions = {}): Promise<RunOutcome> {
     if (this.halted !== undefined) throw new ProposalRejectedError("halted", `runtime halted by a terminal tool error (${this.halted}); call clearHalt()`);
+    if (this.durable === undefined) return this.runOnce(input, options);
+    this.durable.check();
+    this.durable.enterRun();
+    try {
+      const outcome = await this.runOnce(input, options);
+      await this.durable.flush();
+      return outcome;
+    } finally {
+      this.durable.exitRun();
+    }
+  }
+
+  private async runOnce(input: unknown, options: ExecuteOptions): Promise<RunOutcome> {
     const scope = options.policyScope;
     if (scope !== undefined && !this.policies.hasScope(scope)) throw new CarError("not_found", "policies", `no open policy scope "${scope}"`);
     const tags = this.tags(scope);
@@ -264,6 +290,37 @@ export class Runtime {
     if (outcome.terminal) this.halted = outcome.abortedBy ?? "unknown action";
     await this.events.settled();
     return outcome;
+  }
+
+  /**
+   * Reads the journal after a restart: restores the state and recent events, then runs every
+   * proposal that was received but not completed to its end. Recorded outcomes are adopted (those
+   * actions never run again); the remaining actions run with the tools registered now.
+   */
+  recover(): Promise<RecoveryReport> {
+    const durable = this.durable;
+    if (!durable) return Promise.reject(new CarError("unsupported", "engine:durable", "this runtime has no journal (RuntimeOptions.journal)"));
+    const emit = (e: EventInit) => void this.events.append({ ...this.options.eventTags, ...e });
+    return recoverRuntime({ durable, store: this.store, events: this.events, emit, prepare: (p) => this.prepare(p), resume: (p, r) => this.resume(p, r) });
+  }
+
+  /** Resolves once every event so far is durable in the journal (direct state writes, say); rejects if a write failed. */
+  async flushJournal(): Promise<void> {
+    await this.durable?.flush();
+  }
+
+  /** Runs an interrupted proposal to its end (see `recover`). */
+  private async resume(prepared: PreparedProposal, resume: ResumeState): Promise<RunOutcome> {
+    this.durable!.enterRun();
+    try {
+      const outcome = await runProposal({ ...this.context(), eventTags: this.tags(undefined) }, prepared.proposal, prepared.dag, undefined, resume);
+      if (outcome.terminal) this.halted = outcome.abortedBy ?? "unknown action";
+      await this.events.settled();
+      await this.durable!.flush();
+      return outcome;
+    } finally {
+      this.durable!.exitRun();
+    }
   }
 
   /** Saves the state, tool names, event log (for audit) and `metadata` (reference §4.9). */
@@ -304,6 +361,7 @@ export class Runtime {
       guards: [...this.guards],
       middleware: [...this.middleware],
       maxConcurrentActions: this.options.maxConcurrentActions ?? 64,
+      ...(this.durable ? { barrier: () => this.durable!.flush() } : {}),
       retryBaseDelayMs: this.options.retryBaseDelayMs ?? 100,
       ...(this.options.eventTags ? { eventTags: this.options.eventTags } : {}),
     };
