@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createMemoryAppendLog } from "../../adapters/storage/memory.ts";
-import { CarError, EventLog, Runtime, openDurableRuntime, readJournal, replay, type ProposalResult } from "../../src/index.ts";
+import { CarError, EventLog, Runtime, openDurableRuntime, readJournal, replay, type DurabilityOptions, type ProposalResult, type RuntimeOptions } from "../../src/index.ts";
 import type { AppendLog } from "../../src/storage/storage.ts";
 import { chainProposal, stepOutput, wrapLog } from "./durable-helpers.ts";
 
@@ -16,7 +16,7 @@ async function reference(n: number) {
 }
 
 /** Starts the chain on `log` with a step tool that never returns at step `hangAt` (the "crash"). */
-async function startAndHang(log: AppendLog, n: number, hangAt: number, options: ConstructorParameters<typeof Runtime>[0] = {}) {
+async function startAndHang(log: AppendLog, n: number, hangAt: number, options: RuntimeOptions = {}) {
   const rt = new Runtime({ ...options, journal: log });
   rt.events.enableChain();
   const ran: number[] = [];
@@ -35,7 +35,7 @@ async function startAndHang(log: AppendLog, n: number, hangAt: number, options: 
   return { rt, ran };
 }
 
-async function reopen(log: AppendLog, options: { durability?: ConstructorParameters<typeof Runtime>[0]["durability"] } = {}) {
+async function reopen(log: AppendLog, options: { durability?: DurabilityOptions } = {}) {
   const ran: number[] = [];
   const { runtime, recovery } = await openDurableRuntime({
     journal: log,
