@@ -2,7 +2,7 @@ import type { Event } from "../ir/event.ts";
 import { CarError, messageOf } from "../errors.ts";
 import { EVENT_JOURNAL_VERSION } from "../storage/event-journal.ts";
 import type { AppendLog } from "../storage/storage.ts";
-import { checkValue } from "../storage/values.ts";
+import { MAX_JSON_DEPTH } from "../storage/values.ts";
 import type { Clock } from "./clock.ts";
 import type { EventLog } from "./event-log.ts";
 import { JournalFold } from "./journal-fold.ts";
@@ -196,10 +196,51 @@ export class DurableJournal {
   }
 }
 
-/** One event as a journal record: `{"v":1,"event":…}` (createEventJournal's format). */
+/**
+ * One event as a journal record: `{"v":1,"event":…}` (createEventJournal's format). A value that
+ * JSON would silently change (NaN, a Date, a Map…) is refused, since replay would then diverge.
+ */
 function encode(event: object): Uint8Array {
-  checkValue(event, COMPONENT, { dropUndefined: true });
+  const problem = notJson(event, 0);
+  if (problem) throw new CarError("invalid_input", COMPONENT, `event is not storable as JSON: $${problem}`);
+  // JSON.stringify throws on cycles itself.
   return encoder.encode(`{"v":${EVENT_JOURNAL_VERSION},"event":${JSON.stringify(event)}}`);
+}
+
+/**
+ * Like storage's checkValue (undefined properties allowed) without its cycle set: this runs per
+ * event. Returns what is wrong, the path built on the way back up (only on failure).
+ */
+function notJson(v: unknown, depth: number): string | undefined {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return undefined;
+    case "number":
+      return Number.isFinite(v) ? undefined : ` is ${v}`;
+    case "object":
+      break;
+    default:
+      return ` is a ${typeof v}`;
+  }
+  if (v === null) return undefined;
+  if (depth > MAX_JSON_DEPTH) return ` nests deeper than ${MAX_JSON_DEPTH}`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = notJson(v[i], depth + 1);
+      if (p) return `[${i}]${p}`;
+    }
+    return undefined;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return ` is a ${(v as { constructor?: { name?: string } }).constructor?.name ?? "object"}`;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined) continue;
+    const p = notJson(x, depth + 1);
+    if (p) return `.${k}${p}`;
+  }
+  return undefined;
 }
 
 function positive(v: number | undefined, dflt: number, name: string): number {
