@@ -50,7 +50,7 @@ for (const m of results) {
   if (m.system === "car-server" && ideal[m.bench]) extra.push(`ours / ideal ${(m.median_ms / ideal[m.bench]!).toFixed(2)}`);
   rows.push(`| ${m.bench} | ${m.system} | ${fmt(m.median_ms)} | ${nodes ? ((m.median_ms * 1000) / nodes).toFixed(1) : "—"} | ${ratio} | ${extra.join(", ")} |`);
 }
-const table = [rows.join("\n"), b3Section(results)].filter(Boolean).join("\n\n");
+const table = [rows.length > 2 ? rows.join("\n") : "", b3Section(results)].filter(Boolean).join("\n\n");
 console.log(table);
 if (failures.length) console.error(`\nfailed:\n${failures.join("\n")}`);
 

@@ -75,6 +75,7 @@ export class DurableJournal {
     this.growth = positive(policy?.growthFactor, DEFAULT_SNAPSHOT_GROWTH_FACTOR, "snapshots.growthFactor");
     this.fold = policy ? new JournalFold() : undefined;
     events.subscribe((e) => {
+      if (this.failure) return; // nothing more is written; the runtime reports the failure instead
       this.queue.push(e);
       // Outside proposal runs (direct state writes…) nobody awaits a barrier: write soon anyway.
       if (this.runs === 0 && !this.autoFlush) {
