@@ -254,13 +254,18 @@ export class Runtime {
     if (this.durable === undefined) return this.runOnce(input, options);
     this.durable.check();
     this.durable.enterRun();
+    let outcome: RunOutcome;
     try {
-      const outcome = await this.runOnce(input, options);
-      await this.durable.flush();
-      return outcome;
+      outcome = await this.runOnce(input, options);
+    } catch (err) {
+      // An invalid proposal is journalled too; its own error is the one the caller hears of.
+      await this.durable.flush().catch(() => {});
+      throw err;
     } finally {
       this.durable.exitRun();
     }
+    await this.durable.flush();
+    return outcome;
   }
 
   private async runOnce(input: unknown, options: ExecuteOptions): Promise<RunOutcome> {

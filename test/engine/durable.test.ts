@@ -199,3 +199,16 @@ test("misuse is a clear error: no recover() on a used journal, recover() after w
   const twice = await openDurableRuntime({ journal: log });
   await assert.rejects(twice.runtime.recover(), (err: unknown) => err instanceof CarError && err.code === "conflict");
 });
+
+test("an invalid proposal and an admission rejection are journalled before the call returns", async () => {
+  const log = createMemoryAppendLog();
+  const rt = new Runtime({ journal: log });
+  await assert.rejects(rt.executeProposal({ id: "cyc", actions: [{ id: "a", type: "state_read", parameters: { key: "x" }, dependencies: ["b"] }, { id: "b", type: "state_read", parameters: { key: "x" }, dependencies: ["a"] }] }));
+  const journalled = await readJournal(log);
+  assert.deepEqual(journalled.map((e) => e.kind), ["proposal_received", "proposal_completed"]);
+  assert.equal(journalled[1]!.data["status"], "invalid");
+  rt.setBudget({ max_actions: 0 });
+  const res = await rt.executeProposal({ id: "big", actions: [{ id: "w", type: "state_write", parameters: { key: "k", value: 1 } }] });
+  assert.equal(res.results[0]!.status, "rejected");
+  assert.equal((await readJournal(log)).at(-1)!.data["status"], "rejected");
+});
