@@ -3,7 +3,7 @@ import type { AppendLog } from "../storage/storage.ts";
 import type { RecoveryReport } from "./durable-recover.ts";
 import { Runtime, type RuntimeOptions } from "./runtime.ts";
 
-export { DurableJournal, DEFAULT_SNAPSHOT_GROWTH_FACTOR, DEFAULT_SNAPSHOT_MIN_BYTES, type DurabilityOptions, type JournalStats, type SnapshotPolicy } from "./durable-journal.ts";
+export { DEFAULT_SNAPSHOT_GROWTH_FACTOR, DEFAULT_SNAPSHOT_MIN_BYTES, type DurabilityOptions, type JournalStats, type SnapshotPolicy } from "./durable-journal.ts";
 export { readJournal, type RecoveryReport, type ResumedProposal } from "./durable-recover.ts";
 export { JOURNAL_SNAPSHOT_VERSION, type JournalSnapshotBody } from "./journal-fold.ts";
 
