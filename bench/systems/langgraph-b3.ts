@@ -71,13 +71,14 @@ async function persist(mode: "none" | "memory" | "file"): Promise<void> {
     // Warm-up of the whole path first, so the first configuration is not measured on cold code.
     const configs: Array<[number, number, boolean]> = [[1024, 100, true], [1024, 100, true]];
     for (const payload of B3_PAYLOADS) for (const n of B3_STEPS) configs.push([payload, n, false]);
+    let fileNo = 0;
     for (const [payload, n, warm] of configs) {
       const times: number[] = [];
       let bytes = 0;
       const slow = mode !== "none";
       const runs = warm ? 1 : b3Runs(n, slow);
       for (let r = 0; r < runs; r++) {
-        const path = join(dir, `cp-${payload}-${n}-${r}.log`);
+        const path = join(dir, `cp-${fileNo++}.log`);
         const log = mode === "file" ? await createFsAppendLog({ path }) : undefined;
         const saver = mode === "none" ? undefined : new CountingSaver(log ? (chunks) => Promise.all(chunks.map((c) => log.append(c))) : undefined);
         let calls = 0;

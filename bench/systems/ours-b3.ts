@@ -59,13 +59,14 @@ async function persist(mode: "none" | "memory" | "fs"): Promise<void> {
     // Warm-up of the whole path first, so the first configuration is not measured on cold code.
     const configs: Array<[number, number, boolean]> = [[1024, 250, true], [1024, 250, true], [1024, 250, true]];
     for (const payload of B3_PAYLOADS) for (const n of B3_STEPS) configs.push([payload, n, false]);
+    let fileNo = 0;
     for (const [payload, n, warm] of configs) {
       const times: number[] = [];
       let bytes = 0;
       let snapshots = 0;
       const runs = warm ? 1 : b3Runs(n);
       for (let r = warm ? 0 : -1; r < runs; r++) {
-        const path = join(dir, `events-${payload}-${n}-${r}.log`);
+        const path = join(dir, `events-${fileNo++}.log`);
         const counted = mode === "none" ? undefined : counting(mode === "memory" ? createMemoryAppendLog() : await createFsAppendLog({ path }));
         const rt = new Runtime({ maxEvents: 1_000_000, ...(counted ? { journal: counted.log } : {}) });
         let calls = 0;
