@@ -27,7 +27,7 @@ export function b3Section(results: Measurement[]): string {
     "",
     "A chain of N steps; the state holds a payload (1 KB or 64 KB) and every step records a small result in it. " +
       "µs/step: median run ÷ N. B/step: bytes the journal or saver wrote ÷ N (file size for the fs modes). " +
-      "growth: B/step at N=1000 ÷ B/step at N=100.",
+      "growth: B/step at N=1000 ÷ B/step at N=100. car-server's bytes include its snapshots (the first is written after 1 MiB of journal, so at N=1000 here).",
     "",
     `| system | mode | payload | ${B3_STEPS.map((n) => `µs/step N=${n}`).join(" | ")} | + µs/step vs none, N=1000 | ${B3_STEPS.map((n) => `B/step N=${n}`).join(" | ")} | growth |`,
     `|---|---|---|${B3_STEPS.map(() => "---:").join("|")}|---:|${B3_STEPS.map(() => "---:").join("|")}|---:|`,
