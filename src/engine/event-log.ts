@@ -78,6 +78,19 @@ export class EventLog {
     return this.lastIso;
   }
 
+  /**
+   * Puts recovered history back, oldest first, without telling listeners (it is already
+   * journalled). With `lastHash` (the hash of the last recorded event) the chain continues from it.
+   */
+  load(events: readonly Event[], lastHash?: string): void {
+    for (const e of events) this.events.push(e);
+    if (this.maxEvents !== undefined && this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
+    if (lastHash !== undefined) {
+      this.chained = true;
+      this.lastHash = Promise.resolve(lastHash);
+    }
+  }
+
   /** Starts SHA-256 chaining: every event appended from now on carries `prev_hash` and `hash`. */
   enableChain(): void {
     this.chained = true;

@@ -9,7 +9,7 @@ import type { EventInit, EventLog } from "./event-log.ts";
 import type { ActionGuard, ToolMiddleware, Violation } from "./hooks.ts";
 import { checkPrecondition, describePrecondition } from "./preconditions.ts";
 import { UnresolvedReference, referencedIds, resolveReferences } from "./references.ts";
-import type { StateStore } from "./state-store.ts";
+import type { StateSnapshot, StateStore } from "./state-store.ts";
 import type { ToolCall, ToolExecutor, ToolRegistry } from "./tools.ts";
 
 /** Everything one proposal run needs from its runtime. */
@@ -29,6 +29,21 @@ export interface ExecutionContext {
   eventTags?: Pick<EventInit, "run_id" | "client_id" | "policy_session_id">;
   /** The policy scope the proposal was submitted with; guards see it. */
   policyScope?: string;
+  /**
+   * Awaited before each DAG level starts (the durable journal's flush, so that every outcome of a
+   * level is durable before the next one runs). If it throws, the run stops, rolls back and rethrows.
+   */
+  barrier?: () => Promise<void>;
+}
+
+/** What a resumed run takes over from its interrupted first run (see durable-recover.ts). */
+export interface ResumeState {
+  /** The state before the proposal first started: what an abort rolls back to. */
+  before: StateSnapshot;
+  /** Actions whose outcome was recorded: adopted as they are, never run again. */
+  done: ReadonlyMap<string, ActionResult>;
+  /** Recorded tool calls and retries of each adopted action, for the cost summary. */
+  counts: ReadonlyMap<string, { tool_calls: number; retries: number }>;
 }
 
 /** Outcome details the runtime needs beyond the wire result. */
@@ -55,8 +70,11 @@ class ActionFailure extends Error {
   }
 }
 
-/** Executes a validated proposal level by level. Assumes the DAG was already built (and so is acyclic). */
-export async function runProposal(ctx: ExecutionContext, proposal: ActionProposal, dag: Dag, signal?: AbortSignal): Promise<RunOutcome> {
+/**
+ * Executes a validated proposal level by level. Assumes the DAG was already built (and so is acyclic).
+ * With `resume`, recorded outcomes are adopted without running anything or emitting events again.
+ */
+export async function runProposal(ctx: ExecutionContext, proposal: ActionProposal, dag: Dag, signal?: AbortSignal, resume?: ResumeState): Promise<RunOutcome> {
   const { state, events, clock } = ctx;
   const tags = ctx.eventTags ?? {};
   const emit = (e: EventInit) => events.append({ ...tags, proposal_id: proposal.id, ...e });
@@ -67,7 +85,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   const outputs = new Map<string, unknown>();
   const cost: CostSummary = { tool_calls: 0, actions_executed: 0, actions_rejected: 0, actions_skipped: 0, total_duration_ms: 0, retries: 0 };
   const rejections: RunOutcome["rejections"] = [];
-  const snapshot = state.snapshot();
+  const snapshot = resume ? resume.before : state.snapshot();
 
   // One controller for the whole proposal: fires on the caller's cancel and when an action aborts.
   const proposalCtl = new AbortController();
@@ -182,7 +200,26 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     if (Object.keys(changes).length > 0) emit({ kind: "state_changed", action_id: a.id, data: { changes } });
   };
 
+  /** Takes over an outcome recorded before a crash: its effects are already in the state. */
+  const adopt = (a: Action, recorded: ActionResult): void => {
+    const r: ActionResult = { ...recorded };
+    results.set(a.id, r);
+    if (r.status === "succeeded" || r.status === "failed") cost.actions_executed++;
+    else if (r.status === "skipped") cost.actions_skipped++;
+    else if (r.status === "rejected") cost.actions_rejected++;
+    if (r.status === "succeeded") outputs.set(a.id, r.output);
+    const counts = resume!.counts.get(a.id);
+    cost.tool_calls += counts?.tool_calls ?? 0;
+    cost.retries += counts?.retries ?? 0;
+    if (r.terminal) terminal = true;
+    if ((r.status === "failed" || r.status === "rejected") && (r.terminal || a.failure_behavior !== "skip")) abortProposal(a, r.status === "rejected" ? "was rejected" : "failed");
+  };
+
   const runAction = async (a: Action): Promise<void> => {
+    if (resume !== undefined) {
+      const recorded = resume.done.get(a.id);
+      if (recorded) return adopt(a, recorded);
+    }
     const t0 = clock.now();
     if (proposalCtl.signal.aborted) {
       return skip(a, abortedBy !== undefined ? `skipped: proposal aborted by action ${abortedBy}` : `canceled: ${reasonOf(proposalCtl.signal)}`);
@@ -297,8 +334,18 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     }
   };
 
-  emit({ kind: "state_snapshot", data: { keys: Object.keys(snapshot).length } });
+  if (!resume) emit({ kind: "state_snapshot", data: { keys: Object.keys(snapshot).length } });
+  let barrierError: unknown;
   for (const level of dag.levels) {
+    if (ctx.barrier !== undefined && barrierError === undefined) {
+      try {
+        await ctx.barrier();
+      } catch (err) {
+        // The journal lost events: nothing more may run, and the caller must hear of it.
+        barrierError = err;
+        proposalCtl.abort(new CanceledError("engine", `journal write failed: ${messageOf(err)}`));
+      }
+    }
     const queue = level.map((id) => byId.get(id)!);
     const width = Math.max(1, ctx.maxConcurrentActions);
     let next = 0;
@@ -330,6 +377,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   const ordered = proposal.actions.map((a) => results.get(a.id)!);
   const status = canceled ? "canceled" : abortedBy !== undefined ? "aborted" : "completed";
   emit({ kind: "proposal_completed", data: { status, cost: { ...cost }, ...(abortedBy !== undefined ? { aborted_by: abortedBy } : {}) } });
+  if (barrierError !== undefined) throw barrierError;
   return { result: { proposal_id: proposal.id, results: ordered, cost }, abortedBy, canceled, terminal, rejections };
 }
 

@@ -11,6 +11,7 @@ export * from "./references.ts";
 export * from "./normalize.ts";
 export * from "./execute.ts";
 export * from "./runtime.ts";
+export * from "./durable.ts";
 export * from "./replay.ts";
 export * from "./runtime-state.ts";
 export * from "./capabilities.ts";

@@ -10,7 +10,9 @@ import { parseCheckpoint, type Checkpoint, type RestoreReport } from "./checkpoi
 import { systemClock, type Clock } from "./clock.ts";
 import { buildDag, type Dag } from "./dag.ts";
 import { EventLog, type EventInit } from "./event-log.ts";
-import { runProposal, type ExecutionContext, type RunOutcome } from "./execute.ts";
+import { DurableJournal, type DurabilityOptions } from "./durable-journal.ts";
+import { recoverRuntime, type RecoveryReport } from "./durable-recover.ts";
+import { runProposal, type ExecutionContext, type ResumeState, type RunOutcome } from "./execute.ts";
 import type { ActionGuard, ProposalGuard, ToolMiddleware, Violation } from "./hooks.ts";
 import { normalizeProposal } from "./normalize.ts";
 import { hexId, systemRandom, type Random } from "./random.ts";
@@ -19,6 +21,7 @@ import { parseReplanConfig, runWithReplan, type ReplanCallback, type ReplanConfi
 import { ResultCache, type ResultCacheOptions } from "./result-cache.ts";
 import { RuntimeState } from "./runtime-state.ts";
 import { StateStore, type StateSnapshot } from "./state-store.ts";
+import type { AppendLog } from "../storage/storage.ts";
 import { ToolRegistry, type ToolExecutor, type ToolHandler } from "./tools.ts";
 import { verify } from "../verify/verify.ts";
 import type { VerifyOptions, VerifyResult } from "../verify/types.ts";
@@ -44,6 +47,14 @@ export interface RuntimeOptions {
   resultCache?: ResultCacheOptions | false;
   /** Most policy scopes open at once (default 1,024). */
   maxPolicyScopes?: number;
+  /**
+   * Journals every event to this log (durable execution, docs/durability.md): each level's
+   * outcomes are durable before the next level starts. Call `recover()` before using a runtime
+   * whose journal may hold an earlier run.
+   */
+  journal?: AppendLog;
+  /** Snapshot policy of the journal. */
+  durability?: DurabilityOptions;
 }
 
 /** Options of one `executeProposal` call. */
@@ -92,6 +103,7 @@ export class Runtime {
   private verifier: Verifier;
   private halted: string | undefined;
   private readonly options: RuntimeOptions;
+  private readonly durable: DurableJournal | undefined;
 
   constructor(options: RuntimeOptions = {}) {
     this.options = options;
@@ -113,6 +125,7 @@ export class Runtime {
         return { valid: false, issues: [{ severity: "error", message: messageOf(err) }] };
       }
     };
+    if (options.journal) this.durable = new DurableJournal(options.journal, this.events, this.clock, options.durability);
     // Validation order: capabilities, policies, budget (all are asked; all violations collected).
     this.guards.push(this.capabilities, this.policies, this.budget);
     this.admissionGuards.push(this.capabilities, this.budget);
@@ -273,6 +286,24 @@ export class Runtime {
   /** Executes one proposal (no replanning), returning the full outcome. */
   protected async run(input: unknown, options: ExecuteOptions = {}): Promise<RunOutcome> {
     if (this.halted !== undefined) throw new ProposalRejectedError("halted", `runtime halted by a terminal tool error (${this.halted}); call clearHalt()`);
+    if (this.durable === undefined) return this.runOnce(input, options);
+    this.durable.check();
+    this.durable.enterRun();
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.runOnce(input, options);
+    } catch (err) {
+      // An invalid proposal is journalled too; its own error is the one the caller hears of.
+      await this.durable.flush().catch(() => {});
+      throw err;
+    } finally {
+      this.durable.exitRun();
+    }
+    await this.durable.flush();
+    return outcome;
+  }
+
+  private async runOnce(input: unknown, options: ExecuteOptions): Promise<RunOutcome> {
     const scope = options.policyScope;
     if (scope !== undefined && !this.policies.hasScope(scope)) throw new CarError("not_found", "policies", `no open policy scope "${scope}"`);
     const tags = this.tags(scope);
@@ -299,6 +330,37 @@ export class Runtime {
     if (outcome.terminal) this.halted = outcome.abortedBy ?? "unknown action";
     await this.events.settled();
     return outcome;
+  }
+
+  /**
+   * Reads the journal after a restart: restores the state and recent events, then runs every
+   * proposal that was received but not completed to its end. Recorded outcomes are adopted (those
+   * actions never run again); the remaining actions run with the tools registered now.
+   */
+  recover(): Promise<RecoveryReport> {
+    const durable = this.durable;
+    if (!durable) return Promise.reject(new CarError("unsupported", "engine:durable", "this runtime has no journal (RuntimeOptions.journal)"));
+    const emit = (e: EventInit) => void this.events.append({ ...this.options.eventTags, ...e });
+    return recoverRuntime({ durable, store: this.store, events: this.events, emit, prepare: (p) => this.prepare(p), resume: (p, r) => this.resume(p, r) });
+  }
+
+  /** Resolves once every event so far is durable in the journal (direct state writes, say); rejects if a write failed. */
+  async flushJournal(): Promise<void> {
+    await this.durable?.flush();
+  }
+
+  /** Runs an interrupted proposal to its end (see `recover`). */
+  private async resume(prepared: PreparedProposal, resume: ResumeState): Promise<RunOutcome> {
+    this.durable!.enterRun();
+    try {
+      const outcome = await runProposal({ ...this.context(), eventTags: this.tags(undefined) }, prepared.proposal, prepared.dag, undefined, resume);
+      if (outcome.terminal) this.halted = outcome.abortedBy ?? "unknown action";
+      await this.events.settled();
+      await this.durable!.flush();
+      return outcome;
+    } finally {
+      this.durable!.exitRun();
+    }
   }
 
   /** Saves the state, tool names, event log (for audit) and `metadata` (reference §4.9). */
@@ -339,6 +401,7 @@ export class Runtime {
       guards: [...this.guards],
       middleware: [...this.middleware],
       maxConcurrentActions: this.options.maxConcurrentActions ?? 64,
+      ...(this.durable ? { barrier: () => this.durable!.flush() } : {}),
       retryBaseDelayMs: this.options.retryBaseDelayMs ?? 100,
       ...(this.options.eventTags ? { eventTags: this.options.eventTags } : {}),
     };

@@ -3,7 +3,7 @@ import { z } from "zod";
 /** Event kinds, snake_case on the wire (reference §4.13). */
 export const EVENT_KINDS = [
   "run_started", "run_cancellation_requested", "run_cancellation_result",
-  "proposal_received", "proposal_completed",
+  "proposal_received", "proposal_completed", "proposal_resumed",
   "action_validated", "action_rejected", "action_executing", "action_succeeded", "action_failed", "action_skipped",
   "action_retrying", "action_deduplicated", "policy_violation",
   "state_changed", "state_snapshot", "state_committed", "state_rollback",
