@@ -20,3 +20,4 @@ export * from "./result-cache.ts";
 export * from "./replan.ts";
 export * from "./checkpoint.ts";
 export * from "./subprocess.ts";
+export * from "./persistent-runtime.ts";
