@@ -14,6 +14,7 @@ import { ReferenceLlama } from "../inference/reference-llama.ts";
 import { writeTinyModel } from "../inference/tiny-model.ts";
 import { STORAGE_CASES } from "../storage/storage-cases.ts";
 import { APPEND_LOG_CASES } from "../storage/append-log-cases.ts";
+import { startDaemon } from "../daemon/harness.ts";
 import { bundleForBrowser } from "./bundle.ts";
 import { chromiumSkipReason, launchChromium, modulePage, servePages, type Chromium, type PageServer } from "./chromium.ts";
 
@@ -134,4 +135,24 @@ test("the WebGPU backend generates in the page what the CPU oracle computes", { 
   assert.equal(r.text, expectedText);
   assert.ok(r.completionTokens > 0);
   assert.equal(r.notFound?.code, "not_found", JSON.stringify(r.notFound));
+});
+
+test("CarClient in the page drives a real daemon; a page from an origin not allowed is refused", { skip, timeout: 60_000 }, async () => {
+  const d = await startDaemon("node", ["--ephemeral", "--allow-origin", server!.url]);
+  try {
+    const token = (await readFile(join(d.carHome, "auth-token"), "utf8")).trim();
+    await open("/runtime.html", "carPage");
+    for (const encoding of ["json", "msgpack"] as const) {
+      const r = await inPage(() => chrome!.page.evaluate(([u, t, e]) => globalThis.carPage.client(u, t, e), [d.url, token, encoding] as const));
+      assert.deepEqual(r, { statuses: ["succeeded", "succeeded"], total: 105 }, `${encoding}: the tool ran in the page`);
+    }
+    // Same page, other origin (localhost is not 127.0.0.1 to the daemon's allow-list).
+    await chrome!.page.goto(`${server!.url.replace("127.0.0.1", "localhost")}/runtime.html`);
+    await chrome!.page.waitForFunction(() => globalThis.carPage !== undefined);
+    const refused = (await chrome!.page.evaluate(([u, t]) => globalThis.carPage.client(u, t, "json"), [d.url, token] as const)) as { error?: { message: string } };
+    assert.ok(refused.error, `refused: ${JSON.stringify(refused)}`);
+    await d.waitStderr("refused a WebSocket upgrade from origin");
+  } finally {
+    await d.dispose();
+  }
 });

@@ -130,8 +130,30 @@ async function generate(modelUrl: string, prompt: string, maxTokens: number): Pr
   }
 }
 
+/** CarClient from the page against a daemon: a tool the daemon calls back into the page. */
+async function client(url: string, token: string, encoding: "json" | "msgpack"): Promise<Json> {
+  const c = new CarClient({ url, token, encoding, reconnect: false });
+  try {
+    await c.toolsRegister([{ name: "add" }]);
+    const result = await c.submitProposal(
+      {
+        actions: [
+          { id: "sum", type: "tool_call", tool: "add", parameters: { a: 2, b: 3 } },
+          { id: "save", type: "state_write", parameters: { key: "total", value: "$sum.output" } },
+        ],
+      },
+      { onToolCall: (call) => Number(call.params?.["a"]) + Number(call.params?.["b"]) + (typeof document === "object" ? 100 : 0) },
+    );
+    return { statuses: result.results.map((r) => r.status), total: await c.stateGet("total") };
+  } catch (err) {
+    return { error: errorOf(err) };
+  } finally {
+    c.close();
+  }
+}
+
 declare global {
   // eslint-disable-next-line no-var
-  var carPage: { phase1: typeof phase1; phase2: typeof phase2; generate: typeof generate };
+  var carPage: { phase1: typeof phase1; phase2: typeof phase2; generate: typeof generate; client: typeof client };
 }
-globalThis.carPage = { phase1, phase2, generate };
+globalThis.carPage = { phase1, phase2, generate, client };
