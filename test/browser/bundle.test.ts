@@ -5,7 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ROOT, bundleForBrowser, nodeGlobalsIn, ownInputs } from "./bundle.ts";
@@ -60,6 +61,28 @@ test("the guard catches a Node import, a Node global and a package without a bro
     await writeFile(join(dir, "dep.ts"), `import { WebSocketServer } from ${JSON.stringify(join(ROOT, "node_modules/ws/lib/websocket-server.js"))};\nexport const w = WebSocketServer;\n`);
     const d = await bundleForBrowser({ dep: join(dir, "dep.ts") });
     assert.ok(d.errors.some((e) => /built into node|Could not resolve/.test(e)), d.errors.join("\n"));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+const built = existsSync(join(ROOT, "dist/runtimes/browser.js"));
+
+test("`car-server/browser` resolves for browsers to the built entry, which bundles clean", { skip: built ? false : "dist/ not built (npm run build)" }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), "car-consumer-"));
+  try {
+    // A consumer project with the package installed (a link to this checkout).
+    await mkdir(join(dir, "node_modules"));
+    await symlink(ROOT, join(dir, "node_modules", "car-server"), "dir");
+    await writeFile(join(dir, "app.js"), 'import { createBrowserRuntime, CarClient, Runtime } from "car-server/browser";\nexport const all = [createBrowserRuntime, CarClient, Runtime];\n');
+    const b = await bundleForBrowser({ app: join(dir, "app.js") });
+    assert.deepEqual(b.errors, []);
+    assert.deepEqual(b.nodeImports, []);
+    const inputs = Object.keys(b.metafile.inputs);
+    assert.ok(inputs.some((p) => p.endsWith("dist/runtimes/browser.js")), "the browser condition picks dist/runtimes/browser.js");
+    assert.equal(inputs.some((p) => /\/(src|adapters|runtimes)\/[^/]+(\/.*)?\.ts$/.test(p) && !p.includes("dist/")), false, "no TypeScript source is bundled");
+    const own = ownInputs(b.metafile).filter((p) => !p.startsWith(".."));
+    assert.deepEqual(await nodeGlobalsIn(own), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -59,6 +59,7 @@ export async function bundleForBrowser(entries: Record<string, string>, options:
       splitting: true,
       target: "es2022",
       outdir: "/virtual",
+      absWorkingDir: ROOT,
       write: false,
       metafile: true,
       logLevel: "silent",

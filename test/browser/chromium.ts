@@ -10,15 +10,16 @@ import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 
+const wanted = () => process.env["CAR_CHROMIUM"] || "/usr/bin/chromium";
+
 /** The Chromium binary, or undefined when there is none. */
 export function chromiumPath(): string | undefined {
-  const p = process.env["CAR_CHROMIUM"] || "/usr/bin/chromium";
-  return existsSync(p) ? p : undefined;
+  return existsSync(wanted()) ? wanted() : undefined;
 }
 
 /** Why the browser tests are skipped here, or false. */
 export function chromiumSkipReason(): string | false {
-  return chromiumPath() ? false : "no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set CAR_CHROMIUM)";
+  return chromiumPath() ? false : `no Chromium at ${wanted()} (apt-get install -y chromium, or set CAR_CHROMIUM to its path)`;
 }
 
 /**
