@@ -1,5 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFsAppendLog, createFsStorage } from "../../adapters/storage/fs.ts";
 import { createMemoryAppendLog, createMemoryStorage } from "../../adapters/storage/memory.ts";
 import { CarError, EventLog, ManualClock, PersistentRuntime, RUNTIME_STATE_KEY, SeededRandom, type AppendLog, type Storage } from "../../src/index.ts";
 
@@ -72,7 +76,7 @@ test("the state is saved between proposals only: a proposal in flight or aborted
     ],
   });
   await inside;
-  await new Promise((r) => setTimeout(r, 10)); // let the write queue drain the events so far
+  await rt.flush(); // while the proposal runs: its events so far are journaled, the state is not saved
   const mid = (await s.storage.get(RUNTIME_STATE_KEY)) as { state: Record<string, unknown> };
   assert.deepEqual(mid.state, { balance: 10 }, "the half-run proposal's write is not saved");
   const journalMid = await rt.journal.readAll();
@@ -165,4 +169,32 @@ test("EventLog.restore keeps the newest maxEvents and refuses a non-empty log", 
   log.restore(src.all());
   assert.deepEqual(log.all().map((e) => e.data["i"]), [1, 2, 3]);
   assert.throws(() => log.restore(src.all()), (e: unknown) => e instanceof CarError && e.code === "conflict");
+});
+
+test("on the fs adapters: a new process (reopened files) gets the state and events back", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "car-persistent-"));
+  try {
+    const openFs = async () => ({ storage: await createFsStorage({ root: join(dir, "state") }), log: await createFsAppendLog({ path: join(dir, "events.log") }) });
+    const first = await openFs();
+    const rt = await open(first);
+    rt.registerTool({ name: "echo" }, (p) => p);
+    await rt.executeProposal(WRITE_AND_CALL);
+    const events = rt.events.all();
+    await rt.close();
+    await first.log.close();
+    await first.storage.close();
+    const second = await openFs();
+    try {
+      const again = await open(second);
+      assert.deepEqual(again.state.snapshot(), { greeting: { text: "hello", n: 1 } });
+      assert.deepEqual(again.events.all(), events);
+      assert.equal(await again.compactJournal(1), 1);
+      assert.equal((await again.journal.readAll()).length, 1);
+    } finally {
+      await second.log.close();
+      await second.storage.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
