@@ -21,3 +21,4 @@ export * from "./result-cache.ts";
 export * from "./replan.ts";
 export * from "./checkpoint.ts";
 export * from "./subprocess.ts";
+export * from "./persistent-runtime.ts";
