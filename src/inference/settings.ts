@@ -25,7 +25,7 @@ export type InferenceSettings = z.infer<typeof InferenceSettings>;
 export type InferenceSettingsInput = z.input<typeof InferenceSettings>;
 
 /**
- * Settings from environment variables (the runtime passes `process.env` or `Deno.env.toObject()`):
+ * Settings from environment variables (the runtime entry point passes its environment as a plain object):
  * `CAR_INFERENCE_MAX_CONCURRENT` wins; else one permit per 8 GiB of `totalMemoryBytes` (1..8), as
  * the reference does; else the default.
  */
