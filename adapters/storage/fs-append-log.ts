@@ -19,6 +19,11 @@ export interface FsAppendLogOptions {
   path: string;
   /** Largest record accepted (default DEFAULT_MAX_RECORD_BYTES, 64 MiB); a longer frame on disk is corruption. */
   maxRecordBytes?: number;
+  /**
+   * `false`: an append resolves once written to the file, without its fdatasync. It then survives a
+   * crash of this process (SIGKILL) but may be lost on an OS crash or power loss. Default `true`.
+   */
+  sync?: boolean;
   /** Told when opening cut off a torn tail (an append interrupted by a crash, never acknowledged). */
   onTornTail?: (info: { path: string; offset: number; droppedBytes: number; reason: string }) => void;
 }
@@ -60,7 +65,7 @@ export async function createFsAppendLog(options: FsAppendLogOptions): Promise<Ap
       await fh.sync();
       options.onTornTail?.({ path, offset: scan.end, droppedBytes: actual - scan.end, reason: scan.problem.reason });
     }
-    return new FsAppendLog(path, max, fh, scan.end, lock);
+    return new FsAppendLog(path, max, fh, scan.end, lock, options.sync !== false);
   } catch (err) {
     await fh?.close().catch(() => {});
     await lock.release();
@@ -96,6 +101,7 @@ class FsAppendLog implements AppendLog {
     private fh: FileHandle,
     private end: number,
     private readonly lock: FileLock,
+    private readonly sync: boolean,
   ) {}
 
   append(data: Uint8Array): Promise<number> {
@@ -179,8 +185,16 @@ class FsAppendLog implements AppendLog {
     this.closed = true;
     await this.flushing;
     await this.mutex.write(async () => {});
+    let failed: unknown;
+    // Without per-append syncs, a clean close still leaves everything on disk.
+    if (!this.sync && !this.broken) await this.dataSync().catch((err: unknown) => (failed = ioError(COMPONENT, "syncing", this.path, err)));
     await this.fh.close().catch(() => {});
     await this.lock.release();
+    if (failed) throw failed;
+  }
+
+  private dataSync(): Promise<void> {
+    return typeof this.fh.datasync === "function" ? this.fh.datasync() : this.fh.sync();
   }
 
   private ready(): void {
@@ -208,7 +222,7 @@ class FsAppendLog implements AppendLog {
     }
   }
 
-  /** Writes a group of frames at the end, fsyncs once, then acknowledges each with its offset. */
+  /** Writes a group of frames at the end, fsyncs once (unless `sync` is off), then acknowledges each with its offset. */
   private async commit(group: Pending[], bytes: number): Promise<void> {
     if (this.broken) return group.forEach((p) => p.reject(this.broken));
     const buf = new Uint8Array(bytes);
@@ -221,7 +235,7 @@ class FsAppendLog implements AppendLog {
     }
     try {
       await writeAll(this.fh, buf, this.end);
-      await (typeof this.fh.datasync === "function" ? this.fh.datasync() : this.fh.sync());
+      if (this.sync) await this.dataSync();
     } catch (err) {
       const e = ioError(COMPONENT, "appending to", this.path, err);
       // Cut a partial write back off, or later appends would sit behind garbage.
