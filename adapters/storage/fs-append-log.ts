@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CarError } from "../../src/errors.ts";
@@ -12,6 +13,8 @@ import { copyBytes } from "../../src/storage/values.ts";
 const COMPONENT = "storage:fs";
 /** Most bytes one group commit writes before its fsync. */
 const GROUP_COMMIT_BYTES = 16 * 1024 * 1024;
+/** Largest group an unsynced log (`sync: false`) writes synchronously instead of through the thread pool. */
+const SYNC_WRITE_MAX_BYTES = 64 * 1024;
 
 /** Options of `createFsAppendLog`. */
 export interface FsAppendLogOptions {
@@ -234,7 +237,9 @@ class FsAppendLog implements AppendLog {
       p += item.frame.length;
     }
     try {
-      await writeAll(this.fh, buf, this.end);
+      // Unsynced small groups go straight to the page cache: a thread-pool round trip would cost more than the write.
+      if (!this.sync && bytes <= SYNC_WRITE_MAX_BYTES) writeAllSync(this.fh.fd, buf, this.end);
+      else await writeAll(this.fh, buf, this.end);
       if (this.sync) await this.dataSync();
     } catch (err) {
       const e = ioError(COMPONENT, "appending to", this.path, err);
@@ -249,5 +254,14 @@ class FsAppendLog implements AppendLog {
     }
     this.end += bytes;
     group.forEach((item, i) => item.resolve(offsets[i]!));
+  }
+}
+
+/** writeAll for a small buffer, without leaving the event loop. */
+function writeAllSync(fd: number, data: Uint8Array, position: number): void {
+  for (let done = 0; done < data.length; ) {
+    const n = writeSync(fd, data, done, data.length - done, position + done);
+    if (n <= 0) throw new Error("write made no progress");
+    done += n;
   }
 }

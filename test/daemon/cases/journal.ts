@@ -33,7 +33,7 @@ interface ReplayOut {
 }
 
 export function journalCases(rt: RuntimeName): void {
-  test("a killed daemon's session journals replay after a restart: same results and final state; the proposal the kill cut is listed", async () => {
+  test("a killed daemon's session journals (fsync and buffered) replay after a restart: same results and final state; the proposal the kill cut is listed", async () => {
     const home = mkdtempSync(join(tmpdir(), `car-journal-${rt}-`));
     const journals = join(home, "journals");
     const daemons: Daemon[] = [];
@@ -73,12 +73,22 @@ export function journalCases(rt: RuntimeName): void {
       d1.proc.kill("SIGKILL");
       await d1.exited;
 
-      // The restarted daemon (journals off) takes over the dead daemon's locks and starts.
-      const d2 = await startDaemon(rt, ["--car-home", home, "--journal", "off"]);
+      // A daemon with --journal buffered (no fsync) is killed too: what it answered is in its journal.
+      const d2 = await startDaemon(rt, ["--car-home", home, "--journal", "buffered"]);
       daemons.push(d2);
-      const c = client(d2);
-      await c.stateSet("k", 1);
-      assert.deepEqual(readdirSync(journals).filter((f) => f.endsWith(".log")).sort(), [`${idA}.log`, `${idB}.log`].sort(), "one journal per session that recorded something; none with --journal off");
+      const cc = client(d2);
+      const idC = (await cc.sessionInit({ tools: [{ name: "add" }] })).session_id;
+      await cc.stateSet("k", "buffered");
+      const rC = await cc.submitProposal({ id: "c-sum", actions: [{ id: "sum", type: "tool_call", tool: "add", parameters: { a: 4, b: 4 } }] }, { onToolCall: add });
+      const stateC = await cc.stateSnapshot();
+      d2.proc.kill("SIGKILL");
+      await d2.exited;
+
+      // The restarted daemon (journals off) takes over the dead daemons' locks and starts.
+      const d3 = await startDaemon(rt, ["--car-home", home, "--journal", "off"]);
+      daemons.push(d3);
+      await client(d3).stateSet("k", 1);
+      assert.deepEqual(readdirSync(journals).filter((f) => f.endsWith(".log")).sort(), [idA, idB, idC].map((id) => `${id}.log`).sort(), "one journal per session that recorded something; none with --journal off");
       assert.equal(existsSync(join(journals, `${idQuiet}.log`)), false);
 
       const replay = async (id: string): Promise<ReplayOut> => {
@@ -97,6 +107,9 @@ export function journalCases(rt: RuntimeName): void {
       assert.deepEqual(outB.divergences, []);
       assert.deepEqual(outB.unfinished, [{ proposal_id: "p-cut", recorded: ["mark"] }]);
       assert.ok(outB.events > 10);
+
+      const outC = await replay(idC);
+      assert.deepEqual([outC.results.map(strip), outC.final_state, outC.divergences], [[strip(rC)], stateC, []]);
 
       const bad = await runScript(rt, ENTRY[rt], ["replay", join(journals, "nope.log.missing-dir", "x.log")], { CAR_HOME: home });
       assert.equal(bad.code, 1);
