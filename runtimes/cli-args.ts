@@ -35,7 +35,7 @@ export const USAGE = `usage: car-server [options]
   --host HOST             address to listen on (default 127.0.0.1; non-loopback needs auth)
   --port N                port, 0 for any free one (default 9100, env CAR_PORT)
   --no-auth               accept clients without a token (env CAR_NO_AUTH=1); loopback only
-  --car-home DIR          state directory: auth-token, state/ (default ~/.car, env CAR_HOME)
+  --car-home DIR          state directory: auth-token, state/, journals/ (default ~/.car, env CAR_HOME)
   --ephemeral             keep memory, tasks and checkpoints in memory only, no journals (env CAR_EPHEMERAL=1)
   --journal MODE          session journals in $CAR_HOME/journals: fsync (default; durable before each
                           answer), buffered (no fsync: survives a daemon crash, not a power loss), off
