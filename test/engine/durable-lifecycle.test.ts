@@ -120,12 +120,18 @@ test("compactJournal: a snapshot, then only the records after it; state, chain a
   assert.deepEqual(rep.results.map((r) => r.proposal_id), ["p3"]);
 });
 
-test("compactJournal refuses while a proposal is unfinished, without snapshots, and without a journal", async () => {
+/** A journaled runtime with a `gate` tool that waits until `release`; `inside` resolves once it was called. */
+async function gated() {
   const log = createMemoryAppendLog();
   let release!: (v: unknown) => void;
   let entered!: () => void;
   const inside = new Promise<void>((r) => (entered = r));
   const { runtime: rt } = await open(log, 1, { setup: (r) => void r.registerTool({ name: "gate" }, () => (entered(), new Promise((res) => (release = res)))) });
+  return { log, rt, inside, release: (v: unknown) => release(v) };
+}
+
+test("compactJournal refuses while a proposal is unfinished, without snapshots, and without a journal", async () => {
+  const { rt, inside, release } = await gated();
   const run = rt.executeProposal({ actions: [{ id: "g", type: "tool_call", tool: "gate" }] });
   await inside;
   await assert.rejects(rt.compactJournal(), isCode("conflict", /unfinished/));
@@ -138,11 +144,7 @@ test("compactJournal refuses while a proposal is unfinished, without snapshots, 
 });
 
 test("closeJournal lets a running proposal finish, then refuses work; the AppendLog stays open", async () => {
-  const log = createMemoryAppendLog();
-  let release!: (v: unknown) => void;
-  let entered!: () => void;
-  const inside = new Promise<void>((r) => (entered = r));
-  const { runtime: rt } = await open(log, 1, { setup: (r) => void r.registerTool({ name: "gate" }, () => (entered(), new Promise((res) => (release = res)))) });
+  const { log, rt, inside, release } = await gated();
   const run = rt.executeProposal({ id: "slow", actions: [{ id: "g", type: "tool_call", tool: "gate" }] });
   await inside;
   const closed = rt.closeJournal();
