@@ -10,6 +10,10 @@ export class UsageError extends Error {
   }
 }
 
+/** `--journal`: fsync each journal write (default), write without fsync, or keep no journal. */
+export const JOURNAL_MODES = ["fsync", "buffered", "off"] as const;
+export type JournalMode = (typeof JOURNAL_MODES)[number];
+
 /** What the command line and environment ask for. */
 export interface DaemonConfig {
   settings: ServerSettingsInput;
@@ -20,6 +24,8 @@ export interface DaemonConfig {
   policyPaths: string[];
   /** `--model` folders (absolute) or URLs to register for this run. */
   models: string[];
+  /** How session journals are written under `$CAR_HOME/journals` (none with `--ephemeral`). */
+  journal: JournalMode;
   help: boolean;
   version: boolean;
 }
@@ -29,8 +35,11 @@ export const USAGE = `usage: car-server [options]
   --host HOST             address to listen on (default 127.0.0.1; non-loopback needs auth)
   --port N                port, 0 for any free one (default 9100, env CAR_PORT)
   --no-auth               accept clients without a token (env CAR_NO_AUTH=1); loopback only
-  --car-home DIR          state directory: auth-token, state/ (default ~/.car, env CAR_HOME)
-  --ephemeral             keep memory, tasks and checkpoints in memory only (env CAR_EPHEMERAL=1)
+  --car-home DIR          state directory: auth-token, state/, journals/ (default ~/.car, env CAR_HOME)
+  --ephemeral             keep memory, tasks and checkpoints in memory only, no journals (env CAR_EPHEMERAL=1)
+  --journal MODE          session journals in $CAR_HOME/journals: fsync (default; durable before each
+                          answer), buffered (no fsync: survives a daemon crash, not a power loss), off
+                          (env CAR_JOURNAL)
   --allow-origin ORIGIN   let pages from ORIGIN connect (repeatable; env CAR_ALLOWED_ORIGINS=a,b)
   --max-frame-bytes N     largest frame accepted (default 16 MiB, env CAR_MAX_FRAME_BYTES)
   --max-connections N     open WebSocket connections (default 256, env CAR_MAX_CONNECTIONS)
@@ -45,6 +54,11 @@ export const USAGE = `usage: car-server [options]
   --model DIR             serve the Hugging Face model folder DIR (or an http(s) URL of one) as model
                           id = its folder name (repeatable; not persisted)
   --help, --version
+
+usage: car-server replay JOURNAL
+  replays a session journal ($CAR_HOME/journals/<session-id>.log), e.g. one a killed daemon left,
+  without calling any tool; prints {journal, events, results, final_state, divergences, unfinished}
+  as JSON; exit 0 when it matched the recording, 1 when it diverged or could not be read
 `;
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
@@ -88,6 +102,7 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
         "require-handshake": { type: "boolean" },
         policy: { type: "string", multiple: true },
         model: { type: "string", multiple: true },
+        journal: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -122,5 +137,7 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   const ephemeral = values.ephemeral === true || truthy(env["CAR_EPHEMERAL"]);
   const policyPaths = (values.policy ?? []).map((p) => resolve(p));
   const models = (values.model ?? []).map((m) => (/^https?:\/\//i.test(m) ? m : resolve(m)));
-  return { settings, carHome, ephemeral, policyPaths, models, help: values.help === true, version: values.version === true };
+  const journal = values.journal ?? (env["CAR_JOURNAL"] || "fsync");
+  if (!(JOURNAL_MODES as readonly string[]).includes(journal)) throw new UsageError(`--journal must be one of ${JOURNAL_MODES.join(", ")}, got ${JSON.stringify(journal)}`);
+  return { settings, carHome, ephemeral, policyPaths, models, journal: journal as JournalMode, help: values.help === true, version: values.version === true };
 }

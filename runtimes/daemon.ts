@@ -8,6 +8,7 @@ import { openDaemonServices } from "./services.ts";
 import { isLoopback, resolveSettings } from "../src/server/settings.ts";
 import { transportMessageLimit, type Listener, type Transport } from "../src/server/transport.ts";
 import { parseDaemonArgs, UsageError, USAGE } from "./cli-args.ts";
+import { runReplay } from "./replay-cli.ts";
 
 /** `ws://HOST:PORT/`, with IPv6 hosts in brackets. */
 export function wsUrl(host: string, port: number): string {
@@ -18,13 +19,20 @@ export function wsUrl(host: string, port: number): string {
  * Runs the daemon on a transport until SIGINT/SIGTERM: parses flags and `CAR_*` variables, mints
  * the token and writes it 0600 to `$CAR_HOME/auth-token`, prints the listening line, and on a
  * signal stops accepting, lets running requests finish within the grace period, closes every
- * socket and removes the token file. A second signal exits at once.
+ * socket and removes the token file. A second signal exits at once. `replay JOURNAL` replays a
+ * session journal instead (runtimes/replay-cli.ts).
  */
 export async function runDaemon(transport: Transport, argv: string[] = process.argv.slice(2)): Promise<void> {
   const fail = (status: number, message: string): never => {
     process.stderr.write(`car-server: ${message}\n`);
     process.exit(status);
   };
+  if (argv[0] === "replay") {
+    const status = await runReplay(argv.slice(1));
+    // Set, not exit(): stdout (possibly a pipe) is flushed before the process ends.
+    process.exitCode = status;
+    return;
+  }
   let config;
   try {
     config = parseDaemonArgs(argv, process.env, homedir());
@@ -60,7 +68,7 @@ export async function runDaemon(transport: Transport, argv: string[] = process.a
   let listener: Listener;
   try {
     listener = await transport.listen({ host: settings.host, port: settings.port, maxMessageBytes: transportMessageLimit(settings.maxFrameBytes) }, (upgradeWebSocket) => {
-      server = createApp({ settings, upgradeWebSocket, log, methods, hooks: { sessionOpened } });
+      server = createApp({ settings, upgradeWebSocket, log, methods, hooks: { sessionOpened }, ...(services.journalFor ? { journalFor: (s) => services.journalFor!(s.id) } : {}) });
       return server.app;
     });
   } catch (err) {

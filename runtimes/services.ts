@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { createFsMemoryFileStore } from "../adapters/memory/fs-file-store.ts";
 import { readPolicySources } from "../adapters/policies/fs.ts";
-import { createFsStorage } from "../adapters/storage/fs.ts";
+import { createFsAppendLog, createFsStorage } from "../adapters/storage/fs.ts";
 import { createMemoryStorage } from "../adapters/storage/memory.ts";
 import { storageFileStore } from "../src/memgine/file-store.ts";
+import { lazyAppendLog } from "../src/storage/lazy-append-log.ts";
+import type { AppendLog } from "../src/storage/storage.ts";
 import { MemoryRegistry } from "../src/memgine/registry.ts";
 import { Scheduler } from "../src/scheduler/scheduler.ts";
 import type { DaemonServices } from "../src/server/features.ts";
@@ -33,7 +35,8 @@ export async function readDaemonPolicies(config: DaemonConfig): Promise<NonNulla
  * registry over that storage, with `memory.persist`/`memory.load` files confined to
  * `$CAR_HOME/memory` (kept in memory too with `--ephemeral`, so an ephemeral daemon writes no
  * memory to disk); the scheduler over that storage; the inference engine with the `--model`
- * folders (its `infer` also serves the memgine's skill repair, distill and evolve).
+ * folders (its `infer` also serves the memgine's skill repair, distill and evolve); session
+ * journals under `$CAR_HOME/journals` unless `--ephemeral` or `--journal off`.
  */
 export async function openDaemonServices(config: DaemonConfig): Promise<OpenServices> {
   const policyFiles = await readDaemonPolicies(config);
@@ -47,16 +50,44 @@ export async function openDaemonServices(config: DaemonConfig): Promise<OpenServ
     await storage.close();
     throw err;
   }
+  const journals = sessionJournals(config);
   return {
     storage,
+    journalFor: journals.journalFor,
     memory: new MemoryRegistry(storage, { files }),
     scheduler: new Scheduler({ storage }),
     policyFiles,
     inference,
     infer: engineInfer(inference),
     close: async () => {
+      await journals.close();
       await inference.close();
       await storage.close();
+    },
+  };
+}
+
+/** Directory of the session journals under CAR_HOME. */
+export const JOURNALS_DIR = "journals";
+
+/**
+ * Session journals: `$CAR_HOME/journals/<session-id>.log`, fs append logs opened on first write
+ * (a session that records nothing leaves no file), fsynced per write unless `--journal buffered`.
+ * `close()` closes the ones still open (sessions close their own when they end).
+ */
+function sessionJournals(config: DaemonConfig): { journalFor: DaemonServices["journalFor"]; close(): Promise<void> } {
+  if (config.ephemeral || config.journal === "off") return { journalFor: undefined, close: async () => {} };
+  const open = new Set<AppendLog>();
+  const dir = join(config.carHome, JOURNALS_DIR);
+  const sync = config.journal === "fsync";
+  return {
+    journalFor: (sessionId) => {
+      const log = lazyAppendLog(() => createFsAppendLog({ path: join(dir, `${sessionId}.log`), sync }));
+      open.add(log);
+      return { ...log, close: () => (open.delete(log), log.close()) };
+    },
+    close: async () => {
+      await Promise.allSettled([...open].map((log) => log.close()));
     },
   };
 }

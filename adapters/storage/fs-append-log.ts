@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CarError } from "../../src/errors.ts";
@@ -12,6 +13,8 @@ import { copyBytes } from "../../src/storage/values.ts";
 const COMPONENT = "storage:fs";
 /** Most bytes one group commit writes before its fsync. */
 const GROUP_COMMIT_BYTES = 16 * 1024 * 1024;
+/** Largest group an unsynced log (`sync: false`) writes synchronously instead of through the thread pool. */
+const SYNC_WRITE_MAX_BYTES = 64 * 1024;
 
 /** Options of `createFsAppendLog`. */
 export interface FsAppendLogOptions {
@@ -19,6 +22,11 @@ export interface FsAppendLogOptions {
   path: string;
   /** Largest record accepted (default DEFAULT_MAX_RECORD_BYTES, 64 MiB); a longer frame on disk is corruption. */
   maxRecordBytes?: number;
+  /**
+   * `false`: an append resolves once written to the file, without its fdatasync. It then survives a
+   * crash of this process (SIGKILL) but may be lost on an OS crash or power loss. Default `true`.
+   */
+  sync?: boolean;
   /** Told when opening cut off a torn tail (an append interrupted by a crash, never acknowledged). */
   onTornTail?: (info: { path: string; offset: number; droppedBytes: number; reason: string }) => void;
 }
@@ -60,7 +68,7 @@ export async function createFsAppendLog(options: FsAppendLogOptions): Promise<Ap
       await fh.sync();
       options.onTornTail?.({ path, offset: scan.end, droppedBytes: actual - scan.end, reason: scan.problem.reason });
     }
-    return new FsAppendLog(path, max, fh, scan.end, lock);
+    return new FsAppendLog(path, max, fh, scan.end, lock, options.sync !== false);
   } catch (err) {
     await fh?.close().catch(() => {});
     await lock.release();
@@ -96,6 +104,7 @@ class FsAppendLog implements AppendLog {
     private fh: FileHandle,
     private end: number,
     private readonly lock: FileLock,
+    private readonly sync: boolean,
   ) {}
 
   append(data: Uint8Array): Promise<number> {
@@ -179,8 +188,16 @@ class FsAppendLog implements AppendLog {
     this.closed = true;
     await this.flushing;
     await this.mutex.write(async () => {});
+    let failed: unknown;
+    // Without per-append syncs, a clean close still leaves everything on disk.
+    if (!this.sync && !this.broken) await this.dataSync().catch((err: unknown) => (failed = ioError(COMPONENT, "syncing", this.path, err)));
     await this.fh.close().catch(() => {});
     await this.lock.release();
+    if (failed) throw failed;
+  }
+
+  private dataSync(): Promise<void> {
+    return typeof this.fh.datasync === "function" ? this.fh.datasync() : this.fh.sync();
   }
 
   private ready(): void {
@@ -208,7 +225,7 @@ class FsAppendLog implements AppendLog {
     }
   }
 
-  /** Writes a group of frames at the end, fsyncs once, then acknowledges each with its offset. */
+  /** Writes a group of frames at the end, fsyncs once (unless `sync` is off), then acknowledges each with its offset. */
   private async commit(group: Pending[], bytes: number): Promise<void> {
     if (this.broken) return group.forEach((p) => p.reject(this.broken));
     const buf = new Uint8Array(bytes);
@@ -220,8 +237,10 @@ class FsAppendLog implements AppendLog {
       p += item.frame.length;
     }
     try {
-      await writeAll(this.fh, buf, this.end);
-      await (typeof this.fh.datasync === "function" ? this.fh.datasync() : this.fh.sync());
+      // Unsynced small groups go straight to the page cache: a thread-pool round trip would cost more than the write.
+      if (!this.sync && bytes <= SYNC_WRITE_MAX_BYTES) writeAllSync(this.fh.fd, buf, this.end);
+      else await writeAll(this.fh, buf, this.end);
+      if (this.sync) await this.dataSync();
     } catch (err) {
       const e = ioError(COMPONENT, "appending to", this.path, err);
       // Cut a partial write back off, or later appends would sit behind garbage.
@@ -235,5 +254,14 @@ class FsAppendLog implements AppendLog {
     }
     this.end += bytes;
     group.forEach((item, i) => item.resolve(offsets[i]!));
+  }
+}
+
+/** writeAll for a small buffer, without leaving the event loop. */
+function writeAllSync(fd: number, data: Uint8Array, position: number): void {
+  for (let done = 0; done < data.length; ) {
+    const n = writeSync(fd, data, done, data.length - done, position + done);
+    if (n <= 0) throw new Error("write made no progress");
+    done += n;
   }
 }

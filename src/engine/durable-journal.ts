@@ -30,6 +30,14 @@ export interface DurabilityOptions {
 export const DEFAULT_SNAPSHOT_MIN_BYTES = 1 << 20;
 export const DEFAULT_SNAPSHOT_GROWTH_FACTOR = 4;
 
+/** What `Runtime.compactJournal()` did. */
+export interface JournalCompaction {
+  /** Records dropped (every record before the new snapshot). */
+  dropped: number;
+  /** Size of the snapshot record the journal now starts with. */
+  snapshotBytes: number;
+}
+
 /** What the journal has written since it was opened. */
 export interface JournalStats {
   /** Event records and their bytes (as handed to the AppendLog, without its framing). */
@@ -56,6 +64,8 @@ export class DurableJournal {
   private failure: CarError | undefined;
   private ready = false;
   private runs = 0;
+  private idle: Array<() => void> = [];
+  private closing: Promise<void> | undefined;
   private autoFlush = false;
   private readonly fold: JournalFold | undefined;
   private readonly minBytes: number;
@@ -93,9 +103,10 @@ export class DurableJournal {
     return this.failure;
   }
 
-  /** Throws if the journal is broken. */
+  /** Throws if the journal is broken or closing: no new run may start. */
   check(): void {
     if (this.failure) throw this.failure;
+    if (this.closing) throw closedJournal();
   }
 
   /** Marks the start and end of a proposal run (runs flush at their barriers). */
@@ -103,7 +114,56 @@ export class DurableJournal {
     this.runs++;
   }
   exitRun(): void {
-    this.runs--;
+    if (--this.runs === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /**
+   * Refuses new runs, lets the running ones finish, flushes, then stops journalling: every later
+   * flush and run fails with `storage_error`. The AppendLog stays open (its owner closes it).
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.runs > 0) await new Promise<void>((wake) => this.idle.push(wake));
+      try {
+        await this.flush();
+      } finally {
+        this.failure ??= closedJournal();
+      }
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Writes a snapshot of the state and drops every record before it (AppendLog.compact), so the
+   * journal no longer grows without bound. Only between proposals: a proposal still unfinished in
+   * the journal is a `conflict`. Needs snapshots (`unsupported` with `snapshots: false`).
+   */
+  compact(): Promise<JournalCompaction> {
+    const job = this.tail.then(async (): Promise<JournalCompaction> => {
+      if (!this.fold) throw new CarError("unsupported", COMPONENT, "journal compaction writes a snapshot: it needs durability.snapshots (not false)");
+      await this.write();
+      if (!this.ready) await this.checkEmpty();
+      // Unfinished proposals are found through offsets of records that compaction drops or renumbers.
+      if (this.fold.inFlight.size > 0) {
+        throw new CarError("conflict", COMPONENT, `cannot compact the journal while ${this.fold.inFlight.size} proposal(s) are unfinished: compact between proposals`);
+      }
+      let before = 0;
+      for await (const _ of this.log.read(0)) before++;
+      try {
+        await this.snapshot();
+      } catch (err) {
+        throw this.broken(err, 0);
+      }
+      // Nothing else appends while this job holds the write chain, so the snapshot is record `before`.
+      let i = 0;
+      await this.log.compact(() => i++ >= before);
+      return { dropped: before, snapshotBytes: this.lastSnapshotBytes };
+    });
+    this.tail = job.then(
+      () => {},
+      () => {},
+    );
+    return job;
   }
 
   /** Resolves once every event appended so far is durable; rejects if any write failed. */
@@ -132,8 +192,15 @@ export class DurableJournal {
 
   private async write(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.ready) await this.checkEmpty();
+    // Nothing to write is not a write: a runtime that recorded nothing never touches its log.
     if (this.queue.length === 0) return;
+    if (!this.ready) {
+      try {
+        await this.checkEmpty();
+      } catch (err) {
+        throw this.broken(err, this.queue.length);
+      }
+    }
     const batch = this.queue;
     this.queue = [];
     let offsets: number[];
@@ -195,6 +262,10 @@ export class DurableJournal {
     );
     return this.failure;
   }
+}
+
+function closedJournal(): CarError {
+  return new CarError("storage_error", COMPONENT, "the journal is closed (runtime.closeJournal()); reopen it with openDurableRuntime to go on");
 }
 
 /**

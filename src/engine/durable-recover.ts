@@ -9,7 +9,7 @@ import type { EventInit, EventLog } from "./event-log.ts";
 import type { ResumeState, RunOutcome } from "./execute.ts";
 import { JournalFold, type InFlightRun } from "./journal-fold.ts";
 import type { PreparedProposal } from "./runtime.ts";
-import type { StateStore } from "./state-store.ts";
+import type { StateSnapshot, StateStore } from "./state-store.ts";
 
 const COMPONENT = "engine:durable";
 const KINDS = new Set<string>(EVENT_KINDS);
@@ -65,12 +65,29 @@ function snapshotBody(e: Event): unknown {
 
 /** Every event of a journal in order, without recovery snapshots: what `replay` and audits take. */
 export async function readJournal(log: AppendLog): Promise<Event[]> {
-  const out: Event[] = [];
+  return (await readJournalHistory(log)).events;
+}
+
+/** A journal's events and the state before the first of them (not empty after a compaction). */
+export interface JournalHistory {
+  events: Event[];
+  initialState: StateSnapshot;
+}
+
+/**
+ * Reads a journal for replay: every event (snapshot records left out) and the state they start
+ * from, which is the leading snapshot's state when the journal was compacted, else empty.
+ */
+export async function readJournalHistory(log: AppendLog): Promise<JournalHistory> {
+  const events: Event[] = [];
+  let initialState: StateSnapshot = {};
   for await (const { offset, event } of createEventJournal(log).read(0)) {
     const e = parseEvent(event, offset);
-    if (snapshotBody(e) === undefined) out.push(e);
+    const body = snapshotBody(e);
+    if (body === undefined) events.push(e);
+    else if (events.length === 0) initialState = Object.fromEntries(JournalFold.fromSnapshot(body, `offset ${offset}`).state);
   }
-  return out;
+  return { events, initialState };
 }
 
 /** Offset of the last snapshot record, found from the raw bytes without parsing other records. */

@@ -3,8 +3,9 @@ import type { AppendLog } from "../storage/storage.ts";
 import type { RecoveryReport } from "./durable-recover.ts";
 import { Runtime, type RuntimeOptions } from "./runtime.ts";
 
-export { DEFAULT_SNAPSHOT_GROWTH_FACTOR, DEFAULT_SNAPSHOT_MIN_BYTES, type DurabilityOptions, type JournalStats, type SnapshotPolicy } from "./durable-journal.ts";
-export { readJournal, type RecoveryReport, type ResumedProposal } from "./durable-recover.ts";
+export { DEFAULT_SNAPSHOT_GROWTH_FACTOR, DEFAULT_SNAPSHOT_MIN_BYTES, type DurabilityOptions, type JournalCompaction, type JournalStats, type SnapshotPolicy } from "./durable-journal.ts";
+export { readJournal, readJournalHistory, type JournalHistory, type RecoveryReport, type ResumedProposal } from "./durable-recover.ts";
+export { replayJournal, type JournalReplay, type UnfinishedProposal } from "./journal-replay.ts";
 export { JOURNAL_SNAPSHOT_VERSION, type JournalSnapshotBody } from "./journal-fold.ts";
 
 /** Options of `openDurableRuntime`: a Runtime's options with its journal, and a setup step. */

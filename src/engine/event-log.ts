@@ -1,5 +1,5 @@
 import { EventSchema, type Event, type EventKind, type EventQuery } from "../ir/event.ts";
-import { CarError, ValidationError } from "../errors.ts";
+import { ValidationError } from "../errors.ts";
 import { formatPath } from "../ir/parse.ts";
 import { canonicalJson, cloneValue } from "./canonical-json.ts";
 import type { Clock } from "./clock.ts";
@@ -150,22 +150,6 @@ export class EventLog {
       if (q.limit !== undefined && out.length >= q.limit) break;
     }
     return out;
-  }
-
-  /**
-   * Loads events recorded earlier (a journal read back after a restart) into an empty log, without
-   * telling subscribers, so a journal is not written twice. Past `maxEvents` only the newest are
-   * kept. If the last event is chained, chaining stays on and continues from its hash.
-   */
-  restore(events: readonly Event[]): void {
-    if (this.events.length > 0) throw new CarError("conflict", "events", "restore needs an empty event log");
-    const from = this.maxEvents !== undefined ? Math.max(0, events.length - this.maxEvents) : 0;
-    this.events = events.slice(from).map((e) => cloneValue(e));
-    const last = this.events[this.events.length - 1];
-    if (last?.hash) {
-      this.chained = true;
-      this.lastHash = Promise.resolve(last.hash);
-    }
   }
 
   /** Calls `fn` with every event appended from now on; returns the unsubscribe function. */

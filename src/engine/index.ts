@@ -21,4 +21,3 @@ export * from "./result-cache.ts";
 export * from "./replan.ts";
 export * from "./checkpoint.ts";
 export * from "./subprocess.ts";
-export * from "./persistent-runtime.ts";

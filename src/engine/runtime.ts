@@ -10,7 +10,7 @@ import { parseCheckpoint, type Checkpoint, type RestoreReport } from "./checkpoi
 import { systemClock, type Clock } from "./clock.ts";
 import { buildDag, type Dag } from "./dag.ts";
 import { EventLog, type EventInit } from "./event-log.ts";
-import { DurableJournal, type DurabilityOptions } from "./durable-journal.ts";
+import { DurableJournal, type DurabilityOptions, type JournalCompaction } from "./durable-journal.ts";
 import { recoverRuntime, type RecoveryReport } from "./durable-recover.ts";
 import { runProposal, type ExecutionContext, type ResumeState, type RunOutcome } from "./execute.ts";
 import type { ActionGuard, ProposalGuard, ToolMiddleware, Violation } from "./hooks.ts";
@@ -347,6 +347,25 @@ export class Runtime {
   /** Resolves once every event so far is durable in the journal (direct state writes, say); rejects if a write failed. */
   async flushJournal(): Promise<void> {
     await this.durable?.flush();
+  }
+
+  /**
+   * Writes a snapshot and drops every journal record before it (docs/durability.md, "Compaction").
+   * Only between proposals (`conflict` while one is unfinished); `unsupported` without a journal
+   * or with `durability.snapshots: false`.
+   */
+  compactJournal(): Promise<JournalCompaction> {
+    if (!this.durable) return Promise.reject(new CarError("unsupported", "engine:durable", "this runtime has no journal (RuntimeOptions.journal)"));
+    return this.durable.compact();
+  }
+
+  /**
+   * Refuses new proposals, lets running ones finish, flushes, and stops journalling: afterwards
+   * proposals and flushes fail with `storage_error`. The AppendLog stays open for its owner to
+   * close. Without a journal this does nothing.
+   */
+  async closeJournal(): Promise<void> {
+    await this.durable?.close();
   }
 
   /** Runs an interrupted proposal to its end (see `recover`). */

@@ -1,6 +1,7 @@
 import { sleep, systemClock, type Clock } from "../engine/clock.ts";
 import { systemRandom, uuidFrom, type Random } from "../engine/random.ts";
 import { Runtime } from "../engine/runtime.ts";
+import type { AppendLog } from "../storage/storage.ts";
 import { MethodRegistry } from "../protocol/methods.ts";
 import { SERVER_VERSION } from "../protocol/version.ts";
 import { mintToken, tokensEqual } from "./auth.ts";
@@ -19,8 +20,13 @@ export interface ServerCoreOptions {
   token?: string;
   /** Feature modules' method tables, added after (and able to replace) the core methods. */
   methods?: ServerMethodTable[];
-  /** Builds each session's Runtime (default `new Runtime({clock, random})`); the daemon installs its tool executor. */
+  /** Builds each session's Runtime (default `new Runtime({clock, random, journal})`); the daemon installs its tool executor. */
   createRuntime?: (session: Session) => Runtime;
+  /**
+   * The journal of a session's default Runtime (durable execution, docs/durability.md), or
+   * undefined for none. It is closed when the session ends, after its running proposals finish.
+   */
+  journalFor?: (session: Session) => AppendLog | undefined;
   clock?: Clock;
   random?: Random;
   /** Reported as `server_version`. */
@@ -46,6 +52,7 @@ export class ServerCore {
   private readonly options: ServerCoreOptions;
   private readonly started: number;
   private stopping: Promise<void> | undefined;
+  private readonly closingJournals = new Set<Promise<void>>();
 
   constructor(options: ServerCoreOptions = {}) {
     this.options = options;
@@ -75,11 +82,28 @@ export class ServerCore {
 
   /** Builds a session's Runtime and plugs in the tool executor of its transport. */
   private createRuntime = (session: Session): Runtime => {
-    const rt = this.options.createRuntime?.(session) ?? new Runtime({ clock: this.clock, random: this.random, eventTags: { client_id: session.id } });
+    const rt = this.options.createRuntime?.(session) ?? this.defaultRuntime(session);
     if (session.transport === "websocket") rt.setToolExecutor(remoteToolExecutor(session, this.settings.toolTimeoutMs));
     else rt.setToolExecutor({ execute: (call) => session.call(`tools.execute (${call.tool})`, {}) });
     return rt;
   };
+
+  /** A session's Runtime, journaled when `journalFor` gives it a journal (closed with the session). */
+  private defaultRuntime(session: Session): Runtime {
+    const journal = this.options.journalFor?.(session);
+    const rt = new Runtime({ clock: this.clock, random: this.random, eventTags: { client_id: session.id }, ...(journal ? { journal } : {}) });
+    if (journal) {
+      session.onClose(() => {
+        const closing = rt
+          .closeJournal()
+          .finally(() => journal.close())
+          .catch((err: unknown) => this.log(`closing the journal of session ${session.id} failed: ${(err as Error).message}`))
+          .finally(() => void this.closingJournals.delete(closing));
+        this.closingJournals.add(closing);
+      });
+    }
+    return rt;
+  }
 
   /** Starts a session on a freshly opened socket; refuses it past the connection limit. */
   openConnection(socket: SocketSink): Connection | undefined {
@@ -143,16 +167,20 @@ export class ServerCore {
 
   /**
    * Stops taking work: new connections and requests are refused, running requests get up to
-   * `graceMs` (default `shutdownGraceMs`) to finish, then every socket closes (1001).
+   * `graceMs` (default `shutdownGraceMs`) to finish, then every socket closes (1001) and, within
+   * the same grace, the sessions' journals are closed.
    */
   shutdown(options: { graceMs?: number } = {}): Promise<void> {
     this.stopping ??= (async () => {
       const grace = options.graceMs ?? this.settings.shutdownGraceMs;
       const ctl = new AbortController();
+      const timeUp = sleep(this.clock, grace, ctl.signal).catch(() => {});
       const drained = Promise.all([...[...this.connections].map((c) => c.drain()), ...this.httpRunning]);
-      await Promise.race([drained, sleep(this.clock, grace, ctl.signal).catch(() => {})]);
-      ctl.abort();
+      await Promise.race([drained, timeUp]);
       for (const c of [...this.connections]) c.close(CloseCode.GoingAway, "server shutting down");
+      // Journals close once their sessions' proposals (cancelled by the close) have finished, within the same grace.
+      await Promise.race([Promise.all([...this.closingJournals]), timeUp]);
+      ctl.abort();
     })();
     return this.stopping;
   }

@@ -65,7 +65,11 @@ export function invoke(env: InvokeEnv, name: string, rawParams: unknown, request
 
   let running: Promise<unknown>;
   try {
-    running = Promise.resolve(entry.handler(params, ctx));
+    // Answered once whatever the request recorded is durable in the session's journal (if any).
+    running = Promise.resolve(entry.handler(params, ctx)).then(async (value) => {
+      await env.session.runtime.flushJournal();
+      return value;
+    });
   } catch (err) {
     running = Promise.reject(err);
   }

@@ -1,7 +1,7 @@
 import type { InferenceFn } from "../memgine/core.ts";
 import { MemoryRegistry } from "../memgine/registry.ts";
 import { storageFileStore } from "../memgine/file-store.ts";
-import type { Storage } from "../storage/storage.ts";
+import type { AppendLog, Storage } from "../storage/storage.ts";
 import type { ServerMethodTable, Session } from "./context.ts";
 import { memoryServerMethods } from "./methods/memory.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
@@ -31,6 +31,12 @@ export interface DaemonServices {
   policyFiles?: readonly PolicySource[];
   /** The inference engine (models, backends, admission, runners); without it the inference methods answer -32601. */
   inference?: InferenceEngine;
+  /**
+   * The journal of a session's Runtime (durable execution, docs/durability.md): the daemon gives
+   * `$CAR_HOME/journals/<session-id>.log`, undefined with `--ephemeral` or `--journal off`. Pass it
+   * to `createApp({journalFor})`, which closes it when the session ends.
+   */
+  journalFor?: (sessionId: string) => AppendLog | undefined;
 }
 
 /**

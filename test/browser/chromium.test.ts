@@ -78,10 +78,10 @@ async function inPage<T>(fn: () => Promise<T>): Promise<T> {
 
 const noHash = (events: Event[]) => events.map(({ kind, action_id, proposal_id }) => ({ kind, action_id, proposal_id }));
 
-test("a proposal run in the page with IndexedDB persistence is all there after a reload", { skip, timeout: 60_000 }, async () => {
+test("a proposal run in the page with IndexedDB persistence is all there after a reload, and one left running finishes", { skip, timeout: 60_000 }, async () => {
   await open("/runtime.html", "carPage");
   const one = (await inPage(() => chrome!.page.evaluate((u) => globalThis.carPage.phase1(u), modelUrl))) as Record<string, any>;
-  assert.deepEqual(one.restoredAtStart, { journalEvents: 0, events: 0, stateKeys: 0 }, "a fresh profile starts empty");
+  assert.deepEqual(one.recoveryAtStart, { records: 0, events: 0, snapshot_offset: null, state_keys: 0, resumed: [] }, "a fresh profile starts empty");
   assert.deepEqual(one.ok.status, [["w", "succeeded"], ["d", "succeeded"], ["s", "succeeded"]]);
   assert.deepEqual(one.ok.doubled, { doubled: 42 });
   assert.deepEqual(one.aborted, [["w2", "succeeded", true], ["r", "failed", false]]);
@@ -92,23 +92,35 @@ test("a proposal run in the page with IndexedDB persistence is all there after a
   await chrome!.page.waitForFunction(() => globalThis.carPage !== undefined);
   const two = (await inPage(() => chrome!.page.evaluate(() => globalThis.carPage.phase2()))) as Record<string, any>;
   const events = one.events as Event[];
-  assert.deepEqual(two.restored, { journalEvents: events.length, events: events.length, stateKeys: 3 });
-  assert.deepEqual(two.state, state, "the state after the reload is the state before it");
-  assert.deepEqual(two.events, events, "the event log after the reload is the one before it, hashes included");
-  assert.deepEqual(noHash(two.events).filter((e) => e.kind === "proposal_completed").map((e) => e.proposal_id), ["p-double", "p-abort"]);
-  assert.equal(two.journalLength, events.length, "each event is journaled once");
-  assert.deepEqual(two.chain, { verified: events.length }, "the hash chain verifies across the reload");
+  assert.deepEqual(two.recovery, { records: events.length, events: events.length, snapshot_offset: null, state_keys: 5 });
+  // The proposal the reload cut off: its durable first step was adopted, the rest ran once in the new page.
+  assert.deepEqual(two.resumed, [
+    {
+      proposal_id: "p-resume",
+      adopted: ["first"],
+      rerun: ["wait", "last"],
+      interrupted: ["wait"],
+      result: [["first", "succeeded", true], ["wait", "succeeded", "finished after the reload"], ["last", "succeeded", "finished after the reload"]],
+    },
+  ]);
+  assert.equal(two.slowCalls, 1);
+  assert.deepEqual(two.state, { ...state, started: true, resumed: "finished after the reload" });
+  assert.deepEqual(two.events.slice(0, events.length), events, "the event log after the reload starts with the one before it, hashes included");
+  assert.deepEqual(noHash(two.events).filter((e) => e.kind === "proposal_completed").map((e) => e.proposal_id), ["p-double", "p-abort", "p-resume"]);
+  assert.equal(two.journalLength, two.events.length, "each event is journaled once");
+  assert.deepEqual(two.chain, { verified: two.events.length }, "the hash chain verifies across the reload");
   assert.deepEqual(two.checkpoints, [one.checkpointId]);
   assert.equal(two.hits[0], one.factId, "the memory fact is found after the reload");
   assert.deepEqual(two.models, ["tiny"], "the model registration persisted in IndexedDB");
   assert.deepEqual(two.next, { status: ["succeeded", "succeeded", "succeeded"], quadrupled: "succeeded" });
   assert.equal(two.verified, true);
   assert.deepEqual(two.restoredCp, { checkpoint_id: one.checkpointId, keys: 3, missing_tools: [] });
-  assert.deepEqual(two.afterRestore, state, "the checkpoint's state (quadrupled is gone)");
+  assert.deepEqual(two.afterRestore, state, "the checkpoint's state (quadrupled and the resumed keys are gone)");
   assert.equal(two.closedError?.code, "storage_error", "a closed runtime refuses proposals");
-  assert.deepEqual(two.reopened.state, state, "close persisted the restored checkpoint state");
-  assert.ok(two.reopened.restored.journalEvents > events.length, "and the journal kept growing");
-  assert.deepEqual(two.reopened.chain, { verified: two.reopened.restored.journalEvents });
+  assert.deepEqual(two.reopened.state, state, "the restored checkpoint state was journaled");
+  assert.ok(two.reopened.recovery.records > two.events.length, "and the journal kept growing");
+  assert.deepEqual(two.reopened.recovery.resumed, []);
+  assert.deepEqual(two.reopened.chain, { verified: two.reopened.recovery.events });
   assert.deepEqual(two.databases, ["car-browser-test", "car-browser-test-journal"]);
   assert.equal(two.clientIsAClass, true, "CarClient is exported by car-server/browser");
 });

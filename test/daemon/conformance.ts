@@ -12,6 +12,7 @@ import { memoryCases } from "./cases/memory.ts";
 import { multiCases, multiDeadlineCases } from "./cases/multi.ts";
 import { governanceCases } from "./cases/governance.ts";
 import { inferenceCases } from "./cases/inference.ts";
+import { journalCases } from "./cases/journal.ts";
 import { noAuthCases } from "./cases/no-auth.ts";
 import { protocolCases } from "./cases/protocol.ts";
 import { schedulerCases } from "./cases/scheduler.ts";
@@ -46,6 +47,7 @@ export function daemonConformance(rt: RuntimeName): void {
     describe("governance and verification", () => governanceCases(d, rt));
     describe("limits and shutdown", () => strictCases(d));
     describe("inference (--model)", () => inferenceCases(rt));
+    describe("session journals", () => journalCases(rt));
 
     test("SIGINT stops the daemon cleanly and removes its token file", async () => {
       assert.equal(await d.auth.stop("SIGINT"), 0);

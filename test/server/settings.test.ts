@@ -62,7 +62,8 @@ test("CLI: flags win over CAR_* variables; bad input is a UsageError", () => {
   assert.equal(parseDaemonArgs([], {}, "/home/u").settings.auth, true);
   assert.deepEqual(parseDaemonArgs(["--policy", "/p/a.toml", "--policy", "/p/dir"], {}, "/h").policyPaths, ["/p/a.toml", "/p/dir"]);
   assert.deepEqual(parseDaemonArgs([], {}, "/h").policyPaths, []);
-  for (const [argv, e] of [[["--port", "x"], {}], [["--nope"], {}], [[], { CAR_HOME: "relative/dir" }], [["--tool-timeout", "0"], {}], [["extra"], {}]] as const) {
+  assert.deepEqual([parseDaemonArgs([], {}, "/h").journal, parseDaemonArgs([], { CAR_JOURNAL: "off" }, "/h").journal, parseDaemonArgs(["--journal", "buffered"], { CAR_JOURNAL: "off" }, "/h").journal], ["fsync", "off", "buffered"]);
+  for (const [argv, e] of [[["--port", "x"], {}], [["--nope"], {}], [[], { CAR_HOME: "relative/dir" }], [["--tool-timeout", "0"], {}], [["extra"], {}], [["--journal", "sometimes"], {}], [[], { CAR_JOURNAL: "always" }]] as const) {
     assert.throws(() => parseDaemonArgs([...argv], e, "/h"), UsageError, JSON.stringify(argv));
   }
   assert.equal(wsUrl("127.0.0.1", 9100), "ws://127.0.0.1:9100/");

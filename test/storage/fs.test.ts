@@ -17,3 +17,9 @@ testAppendLog({
   name: "fs",
   make: ({ id, maxRecordBytes }) => createFsAppendLog({ path: join(base, "logs", id, "events.log"), maxRecordBytes }),
 });
+
+// `sync: false` (the daemon's --journal buffered) keeps the same contract, fsync aside.
+testAppendLog({
+  name: "fs (sync: false)",
+  make: ({ id, maxRecordBytes }) => createFsAppendLog({ path: join(base, "unsynced", id, "events.log"), maxRecordBytes, sync: false }),
+});

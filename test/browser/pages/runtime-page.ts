@@ -3,7 +3,7 @@
  * proposals with IndexedDB persistence; after a reload the second phase reads everything back.
  * Results go back to the test as JSON from `globalThis.carPage.*`.
  */
-import { CarClient, CarError, createBrowserInferenceEngine, createBrowserRuntime, verify, type BrowserRuntime } from "../../../runtimes/browser.ts";
+import { CarClient, CarError, createBrowserInferenceEngine, createBrowserRuntime, readJournal, verify, type Runtime } from "../../../runtimes/browser.ts";
 
 const DB = "car-browser-test";
 
@@ -13,20 +13,28 @@ function errorOf(err: unknown): { code?: string; message: string } {
   return err instanceof CarError ? { code: err.code, message: err.message } : { message: String((err as Error)?.message ?? err) };
 }
 
-function registerTools(car: BrowserRuntime): void {
-  car.runtime.registerTool({ name: "double" }, (p) => ({ doubled: (p["n"] as number) * 2 }));
-  car.runtime.registerTool({ name: "refuse" }, () => {
-    throw new Error("refused in the page");
-  });
+/** The page's tools; before the reload `slow` never answers (the tab "dies" while it runs). */
+function tools(slowAnswers: boolean, called: () => void = () => {}) {
+  return (rt: Runtime) => {
+    rt.registerTool({ name: "double" }, (p) => ({ doubled: (p["n"] as number) * 2 }));
+    rt.registerTool({ name: "refuse" }, () => {
+      throw new Error("refused in the page");
+    });
+    rt.registerTool({ name: "slow" }, () => (called(), slowAnswers ? "finished after the reload" : new Promise(() => {})));
+  };
 }
 
-/** First visit: a proposal, an aborted one, a direct write, memory, a checkpoint, a model registration. No close: the reload tears the page down. */
+/**
+ * First visit: a proposal, an aborted one, a direct write, memory, a checkpoint, a model
+ * registration, then a proposal left running. No close: the reload tears the page down.
+ */
 async function phase1(modelUrl: string): Promise<Json> {
-  const car = await createBrowserRuntime({ dbName: DB });
+  let slowCalled!: () => void;
+  const slow = new Promise<void>((r) => (slowCalled = r));
+  const car = await createBrowserRuntime({ dbName: DB, setup: tools(false, () => slowCalled()) });
   const rt = car.runtime;
-  const restoredAtStart = rt.restored;
+  const recoveryAtStart = car.recovery;
   rt.events.enableChain();
-  registerTools(car);
   const ok = await rt.executeProposal({
     id: "p-double",
     actions: [
@@ -45,32 +53,43 @@ async function phase1(modelUrl: string): Promise<Json> {
   rt.state.set("note", { text: "héllo 😀", list: [1, null, true] });
   const mem = await car.memory.get();
   const factId = await mem.addFact("user.drink", "the user drinks green tea every morning", "knowledge");
-  const cp = await rt.storeCheckpoint({ label: "after the proposals" });
+  const cp = await car.storeCheckpoint({ label: "after the proposals" });
   const engine = await createBrowserInferenceEngine({ storage: car.storage });
   await engine.registry.register({ id: "tiny", name: "tiny", capabilities: ["generate"], source: { type: "local", url: modelUrl } });
-  await rt.flush();
+  const state = rt.state.snapshot();
+  // Left running: its first step is durable, its second never answers before the reload.
+  void rt.executeProposal({
+    id: "p-resume",
+    actions: [
+      { id: "first", type: "state_write", parameters: { key: "started", value: true } },
+      { id: "wait", type: "tool_call", tool: "slow", dependencies: ["first"] },
+      { id: "last", type: "state_write", parameters: { key: "resumed", value: "$wait.output" }, dependencies: ["wait"] },
+    ],
+  });
+  await slow;
+  await rt.flushJournal();
   return {
-    restoredAtStart,
+    recoveryAtStart,
     ok: { status: ok.results.map((r) => [r.action_id, r.status]), doubled: ok.results.find((r) => r.action_id === "d")?.output },
     aborted: aborted.results.map((r) => [r.action_id, r.status, r.rolled_back ?? false]),
-    state: rt.state.snapshot(),
+    state,
     events: rt.events.all(),
     factId,
     checkpointId: cp.checkpoint_id,
   };
 }
 
-/** After the reload: everything from phase 1 is read back, then the runtime goes on from there. */
+/** After the reload: everything from phase 1 is read back, the running proposal finishes, then the runtime goes on. */
 async function phase2(): Promise<Json> {
-  const car = await createBrowserRuntime({ dbName: DB });
+  let slowCalls = 0;
+  const car = await createBrowserRuntime({ dbName: DB, setup: tools(true, () => slowCalls++) });
   const rt = car.runtime;
-  registerTools(car);
-  const restored = rt.restored;
+  const { resumed, ...recovery } = car.recovery;
   const state = rt.state.snapshot();
   const events = rt.events.all();
-  const journal = await rt.journal.readAll();
+  const journal = await readJournal(car.log);
   const chain = await rt.events.verifyChain();
-  const checkpoints = await rt.listStoredCheckpoints();
+  const checkpoints = await car.listCheckpoints();
   const mem = await car.memory.get();
   const hits = (await mem.query("what does the user drink", 3)).map((h) => h.node.id);
   const engine = await createBrowserInferenceEngine({ storage: car.storage });
@@ -85,17 +104,19 @@ async function phase2(): Promise<Json> {
     ],
   });
   const verified = verify({ actions: [{ id: "x", type: "tool_call", tool: "double", parameters: { n: 1 } }] }, { tools: rt.toolSchemas() }).valid;
-  const restoredCp = await rt.restoreStoredCheckpoint(checkpoints[0]!);
+  const restoredCp = await car.restoreCheckpoint(checkpoints[0]!);
   const afterRestore = rt.state.snapshot();
   await car.close();
   const closedError = await rt.executeProposal({ actions: [] }).then(() => null, errorOf);
-  // Reopen once more in the same page: the runtime's own close path also persisted everything.
+  // Reopen once more in the same page: everything up to the close was journaled.
   const again = await createBrowserRuntime({ dbName: DB });
-  const reopened = { restored: again.runtime.restored, state: again.runtime.state.snapshot(), chain: await again.runtime.events.verifyChain() };
+  const reopened = { recovery: again.recovery, state: again.runtime.state.snapshot(), chain: await again.runtime.events.verifyChain() };
   await again.close();
   const databases = (await indexedDB.databases()).map((d) => d.name).sort();
   return {
-    restored,
+    recovery,
+    resumed: resumed.map((r) => ({ ...r, result: r.result?.results.map((x) => [x.action_id, x.status, x.output]) })),
+    slowCalls,
     state,
     events,
     journalLength: journal.length,
