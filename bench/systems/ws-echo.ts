@@ -19,7 +19,7 @@ wss.on("connection", (ws) => {
 });
 wss.on("listening", () => {
   const addr = wss.address();
-  if (typeof addr === "string") throw new Error("unexpected address");
+  if (addr === null || typeof addr === "string") throw new Error("unexpected address");
   process.stdout.write(`ws-echo listening on ws://127.0.0.1:${addr.port}/\n`);
 });
 process.on("SIGTERM", () => {
