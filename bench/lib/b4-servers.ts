@@ -1,7 +1,7 @@
 // B4's servers, each in its own child process: the car-server daemon (built dist, as users run it)
 // and the bare `ws` echo. Both print their URL as the first stdout line.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,10 +11,25 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 /** A running server child. */
 export interface ServerChild {
   url: string;
+  pid: number | undefined;
   /** Stops the child (SIGTERM) and waits for it to exit; rejects if it exits non-zero. */
   stop(): Promise<void>;
   /** What the child wrote to stderr so far. */
   stderr(): string;
+  /** CPU milliseconds (user + system) the child used so far; NaN where /proc is missing. */
+  cpuMs(): number;
+}
+
+/** CPU time of a process from /proc (Linux), in ms: robust where wall time is not on a shared machine. */
+export function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start after the last ")"; utime and stime are the 12th and 13th of them.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 function waitForUrl(child: ChildProcess, name: string, logs: () => string): Promise<string> {
@@ -33,12 +48,14 @@ function waitForUrl(child: ChildProcess, name: string, logs: () => string): Prom
   });
 }
 
-function track(child: ChildProcess, name: string, cleanup: () => void): { stop(): Promise<void>; stderr(): string } {
+function track(child: ChildProcess, name: string, cleanup: () => void): Omit<ServerChild, "url"> {
   let err = "";
   child.stderr!.on("data", (c: Buffer) => void (err += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
+    pid: child.pid,
     stderr: () => err,
+    cpuMs: () => cpuMsOf(child.pid),
     async stop() {
       child.kill("SIGTERM");
       const code = await exited;
@@ -49,12 +66,11 @@ function track(child: ChildProcess, name: string, cleanup: () => void): { stop()
 }
 
 /**
- * Starts `car-server --no-auth --port 0` from dist with a throw-away CAR_HOME. `cpuProfDir` runs it
- * under `node --cpu-prof` (the profile is written when it exits).
+ * Starts `car-server --no-auth --port 0` from dist with a throw-away CAR_HOME. `nodeArgs` go to
+ * node (e.g. `--cpu-prof`: the profile is written when it exits).
  */
-export async function startDaemon(cpuProfDir?: string): Promise<ServerChild> {
+export async function startDaemon(nodeArgs: string[] = []): Promise<ServerChild> {
   const home = mkdtempSync(join(tmpdir(), "car-b4-"));
-  const nodeArgs = cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, join(root, "dist/runtimes/cli.js"), "--no-auth", "--port", "0"], {
     env: { ...process.env, CAR_HOME: home },
     stdio: ["ignore", "pipe", "pipe"],

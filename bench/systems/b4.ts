@@ -17,7 +17,8 @@ const modes = [
 
 const servers: ServerChild[] = [];
 try {
-  const daemon = await startDaemon(process.env["B4_CPU_PROF"]);
+  const prof = process.env["B4_CPU_PROF"];
+  const daemon = await startDaemon(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []);
   servers.push(daemon);
   const dWire = await Wire.open(daemon.url, encoding);
   const ours = await daemonExchange(dWire);
@@ -31,12 +32,21 @@ try {
   await runWindow(modes[1].n, 64, bare);
 
   const times: Record<string, number[]> = {};
+  // CPU time of the server child and of this client, summed over the rounds: on a shared machine
+  // it says what each exchange costs even when wall time is noisy.
+  const cpu: Record<string, { server: number; client: number }> = {};
   const sizes: Record<string, FrameSizes> = {};
   for (let r = 0; r < rounds; r++) {
     for (const m of modes) {
-      for (const [sys, wire, one] of [["car-server", dWire, ours], ["ws-echo", eWire, bare]] as const) {
+      for (const [sys, wire, one, server] of [["car-server", dWire, ours, daemon], ["ws-echo", eWire, bare, echo]] as const) {
         const before = wire.framesIn;
+        const s0 = server.cpuMs();
+        const c0 = process.cpuUsage();
         (times[`${sys}/${m.name}`] ??= []).push(await runWindow(m.n, m.window, one));
+        const c = process.cpuUsage(c0);
+        const acc = (cpu[`${sys}/${m.name}`] ??= { server: 0, client: 0 });
+        acc.server += server.cpuMs() - s0;
+        acc.client += (c.user + c.system) / 1000;
         check(wire.framesIn - before === 2 * m.n, `${sys}: ${2 * m.n} frames came back (${wire.framesIn - before})`);
         sizes[sys] = { ...wire.sizes };
       }
@@ -51,12 +61,14 @@ try {
       const runs = times[`${sys}/${m.name}`]!;
       const ms = median(runs);
       const sz = sizes[sys]!;
+      const c = cpu[`${sys}/${m.name}`]!;
+      const perExchange = (ms: number) => (ms * 1000) / (m.n * rounds);
       report({
         bench: `b4_${encoding}_${m.name}`,
         system: sys,
         median_ms: ms,
         runs,
-        extra: { exchanges: m.n, round_trips_per_s: (2 * m.n * 1000) / ms, bytes_request: sz.request, bytes_callback: sz.callback, bytes_answer: sz.answer, bytes_response: sz.response },
+        extra: { exchanges: m.n, round_trips_per_s: (2 * m.n * 1000) / ms, server_cpu_us: perExchange(c.server), client_cpu_us: perExchange(c.client), bytes_request: sz.request, bytes_callback: sz.callback, bytes_answer: sz.answer, bytes_response: sz.response },
       });
     }
   }
