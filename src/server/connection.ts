@@ -9,6 +9,7 @@ import type { MethodRegistry } from "../protocol/methods.ts";
 import type { CallOptions, MethodContext, ServerInfo, Session } from "./context.ts";
 import { invoke } from "./dispatch.ts";
 import type { Metrics } from "./metrics.ts";
+import { SessionEnd } from "./session-end.ts";
 
 /** What a transport gives a connection: a way to send frames and to close. */
 export interface SocketSink {
@@ -56,7 +57,7 @@ export class Connection implements Session {
   private readonly pending = new Map<string, PendingCall>();
   private readonly running = new Set<Promise<void>>();
   private readonly closeFns = new Set<() => void>();
-  private readonly ended = new AbortController();
+  private readonly ended = new SessionEnd();
   private queued = 0;
   private inbox: Promise<void> = Promise.resolve();
   private closed = false;
@@ -148,7 +149,7 @@ export class Connection implements Session {
     }
     let started;
     try {
-      started = invoke({ registry: this.deps.registry, server, session: this, clock: this.deps.clock, sessionSignal: this.ended.signal }, name, params, id ?? null);
+      started = invoke({ registry: this.deps.registry, server, session: this, clock: this.deps.clock, sessionEnd: this.ended }, name, params, id ?? null);
     } catch (err) {
       return this.answerError(id, err, enc);
     }
@@ -266,7 +267,7 @@ export class Connection implements Session {
     if (this.closed) return;
     this.closed = true;
     const reason = new CanceledError("server", "connection closed");
-    this.ended.abort(reason);
+    this.ended.end(reason);
     for (const p of this.pending.values()) p.reject(reason);
     this.pending.clear();
     for (const fn of this.closeFns) {

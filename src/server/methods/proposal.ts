@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ActionProposalSchema } from "../../ir/proposal.ts";
 import type { ProposalResult } from "../../ir/results.ts";
+import { markParsedProposal } from "../../engine/parsed-proposals.ts";
 import { method, type ServerMethodTable } from "../context.ts";
 
 export const ProposalSubmitParams = z.object({
@@ -36,7 +37,11 @@ export function proposalDeadlineMs(actions: ReadonlyArray<{ timeout_ms?: number 
 export const proposalMethods: ServerMethodTable = {
   "proposal.submit": method(
     ProposalSubmitParams,
-    (p, { session, signal }): Promise<ProposalResult> => session.runtime.executeProposal(p.proposal, { signal }),
+    (p, { session, signal }): Promise<ProposalResult> => {
+      // The params parse just validated the proposal: the runtime need not parse it again.
+      markParsedProposal(p.proposal);
+      return session.runtime.executeProposal(p.proposal, { signal });
+    },
     { deadlineMs: (p, d) => proposalDeadlineMs(p.proposal.actions, d) },
   ),
 };
