@@ -62,11 +62,8 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   const emit = (e: EventInit) => events.appendTagged(e, tags, proposal.id);
   const started = clock.now();
   const byId = new Map<string, Action>();
-  const hasRefs = new Set<string>();
-  for (const a of proposal.actions) {
-    byId.set(a.id, a);
-    if (referencedIds(a.parameters).size > 0) hasRefs.add(a.id);
-  }
+  for (const a of proposal.actions) byId.set(a.id, a);
+  const hasRefs = dag.withRefs ?? new Set(proposal.actions.filter((a) => referencedIds(a.parameters).size > 0).map((a) => a.id));
   const results = new Map<string, ActionResult>();
   const outputs = new Map<string, unknown>();
   const cost: CostSummary = { tool_calls: 0, actions_executed: 0, actions_rejected: 0, actions_skipped: 0, total_duration_ms: 0, retries: 0 };
@@ -162,6 +159,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     new Promise<unknown>((resolve, reject) => {
       if (aborted) return reject(toFailure(abortReason));
       let ctl: AbortController | undefined;
+      let hooks: Array<(reason: unknown) => void> | undefined;
       let attemptReason: unknown;
       let done = false;
       let cancelTimer = () => {};
@@ -175,6 +173,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
       const onAbort = (reason: unknown) => {
         attemptReason = reason;
         ctl?.abort(reason);
+        if (hooks) for (const h of hooks.splice(0)) h(reason);
         settle(() => reject(toFailure(reason)));
       };
       inflight.add(onAbort);
@@ -192,6 +191,17 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
             if (attemptReason !== undefined) ctl.abort(attemptReason);
           }
           return ctl.signal;
+        },
+        onAbort(fn) {
+          if (attemptReason !== undefined) {
+            fn(attemptReason);
+            return () => {};
+          }
+          (hooks ??= []).push(fn);
+          return () => {
+            const i = hooks!.indexOf(fn);
+            if (i >= 0) hooks!.splice(i, 1);
+          };
         },
       };
       invokeTool(call, a, mwContext(a)).then(

@@ -1,7 +1,7 @@
 import { CanceledError, CarError, TimeoutError } from "../errors.ts";
 import type { Clock } from "../engine/clock.ts";
 import type { Runtime } from "../engine/runtime.ts";
-import { reasonOf } from "../engine/clock.ts";
+import { reasonOf, reasonText } from "../engine/clock.ts";
 import { decodeFrame, encodeFrame, frameExceeds, type Encoding, type FrameData, type RawFrame } from "../protocol/codec.ts";
 import { classify, errorMessage, requestMessage, resultMessage, type Incoming, type RpcId } from "../protocol/envelope.ts";
 import { RpcCode, RpcError, toRpcErrorObject, type RpcErrorObject } from "../protocol/errors.ts";
@@ -201,6 +201,7 @@ export class Connection implements Session {
     this.deps.metrics.callbacks++;
     return new Promise<unknown>((resolve, reject) => {
       let cancelTimer = () => {};
+      let unsubscribe = () => {};
       const { signal } = options;
       const giveUp = (err: unknown, reason: string) => {
         if (!this.pending.delete(requestId)) return;
@@ -211,6 +212,7 @@ export class Connection implements Session {
       const onAbort = () => giveUp(signal!.reason, reasonOf(signal!));
       const cleanup = () => {
         cancelTimer();
+        unsubscribe();
         signal?.removeEventListener("abort", onAbort);
       };
       this.pending.set(requestId, {
@@ -225,6 +227,18 @@ export class Connection implements Session {
         });
       }
       signal?.addEventListener("abort", onAbort, { once: true });
+      if (options.subscribeAbort) {
+        // Aborted before anything was sent: reject as for an aborted signal, with no tools.cancel.
+        let early: { reason: unknown } | undefined;
+        let sent = false;
+        unsubscribe = options.subscribeAbort((reason) => (sent ? giveUp(reason, reasonText(reason)) : (early = { reason })));
+        if (early) {
+          this.pending.delete(requestId);
+          cleanup();
+          return reject(early.reason);
+        }
+        sent = true;
+      }
       this.send(requestMessage(name, body, requestId), this.encoding);
     });
   }
