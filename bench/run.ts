@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Measurement } from "./lib/measure.ts";
+import { b4Section } from "./lib/b4-report.ts";
 
 interface Job {
   bench: string;
@@ -34,6 +35,9 @@ for (const job of jobs) {
   results.push(JSON.parse(line.slice(7)) as Measurement);
 }
 
+// B4 runs its own children (daemon / bare echo + client) and renders its own table.
+const b4 = b4Section(only, failures);
+
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const ideal: Record<string, number> = { b2_5ms: 50 };
 const rows: string[] = ["| bench | system | median ms | per node µs | ours / this | extra |", "|---|---|---:|---:|---:|---|"];
@@ -47,6 +51,7 @@ for (const m of results) {
 }
 const table = rows.join("\n");
 console.log(table);
+if (b4) console.log(`\n${b4}`);
 if (failures.length) console.error(`\nfailed:\n${failures.join("\n")}`);
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -57,6 +62,6 @@ Each system runs in its own child process; medians of several runs after one war
 (below 1 = we are faster). See ../shared/BENCH.md for how each workload is built.
 
 ${table}
-${failures.length ? `\nFailed jobs:\n\n\`\`\`\n${failures.join("\n")}\n\`\`\`\n` : ""}`;
+${b4 ? `\n${b4}\n` : ""}${failures.length ? `\nFailed jobs:\n\n\`\`\`\n${failures.join("\n")}\n\`\`\`\n` : ""}`;
 if (only.length === 0) writeFileSync(`${here}RESULTS.md`, md);
 process.exit(failures.length ? 1 : 0);

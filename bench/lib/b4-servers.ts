@@ -48,7 +48,15 @@ function waitForUrl(child: ChildProcess, name: string, logs: () => string): Prom
   });
 }
 
+// Children still running when this process exits (a failed check, a crash) are killed with it.
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of running) c.kill("SIGKILL");
+});
+
 function track(child: ChildProcess, name: string, cleanup: () => void): Omit<ServerChild, "url"> {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let err = "";
   child.stderr!.on("data", (c: Buffer) => void (err += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
