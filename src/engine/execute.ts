@@ -136,13 +136,18 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   };
   const mwContext = (a: Action): MiddlewareContext => ({ emit: (e: EventInit) => void emit({ action_id: a.id, ...e }) });
 
-  const dispatch = async (c: ToolCall): Promise<unknown> => {
+  // Not async (one promise hop less per call); a synchronous throw becomes a rejection.
+  const dispatch = (c: ToolCall): Promise<unknown> => {
     cost.tool_calls++;
-    const handler = ctx.tools.handler(c.tool);
-    if (handler) return handler(c.parameters, c);
-    if (!ctx.tools.has(c.tool)) throw new ActionFailure(`unknown tool: ${c.tool}`, "validation");
-    if (!ctx.executor) throw new ActionFailure(`no handler or executor for tool: ${c.tool}`, "tool_error");
-    return ctx.executor.execute(c);
+    try {
+      const handler = ctx.tools.handler(c.tool);
+      if (handler) return Promise.resolve(handler(c.parameters, c));
+      if (!ctx.tools.has(c.tool)) throw new ActionFailure(`unknown tool: ${c.tool}`, "validation");
+      if (!ctx.executor) throw new ActionFailure(`no handler or executor for tool: ${c.tool}`, "tool_error");
+      return ctx.executor.execute(c);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
   // The middleware chain is built once per proposal, not per call; each attempt makes one
   // middleware context, shared by every middleware of the chain.
@@ -346,6 +351,10 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
 
   emit({ kind: "state_snapshot", data: { keys: Object.keys(snapshot).length } });
   for (const level of dag.levels) {
+    if (level.length === 1) {
+      await runAction(byId.get(level[0]!)!);
+      continue;
+    }
     const queue = level.map((id) => byId.get(id)!);
     const width = Math.max(1, ctx.maxConcurrentActions);
     let next = 0;
