@@ -6,6 +6,7 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Measurement } from "./lib/measure.ts";
 import { b3Section } from "./lib/b3-table.ts";
+import { b4Section } from "./lib/b4-report.ts";
 
 interface Job {
   bench: string;
@@ -38,6 +39,9 @@ for (const job of jobs) {
   for (const line of lines) results.push(JSON.parse(line.slice(7)) as Measurement);
 }
 
+// B4 runs its own children (daemon / bare echo + client) and renders its own table.
+const b4 = b4Section(only, failures);
+
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const ideal: Record<string, number> = { b2_5ms: 50 };
 const rows: string[] = ["| bench | system | median ms | per node µs | ours / this | extra |", "|---|---|---:|---:|---:|---|"];
@@ -52,6 +56,7 @@ for (const m of results) {
 }
 const table = [rows.length > 2 ? rows.join("\n") : "", b3Section(results)].filter(Boolean).join("\n\n");
 console.log(table);
+if (b4) console.log(`\n${b4}`);
 if (failures.length) console.error(`\nfailed:\n${failures.join("\n")}`);
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -62,6 +67,6 @@ Each system runs in its own child process; medians of several runs after one war
 (below 1 = we are faster). See ../shared/BENCH.md for how each workload is built.
 
 ${table}
-${failures.length ? `\nFailed jobs:\n\n\`\`\`\n${failures.join("\n")}\n\`\`\`\n` : ""}`;
+${b4 ? `\n${b4}\n` : ""}${failures.length ? `\nFailed jobs:\n\n\`\`\`\n${failures.join("\n")}\n\`\`\`\n` : ""}`;
 if (only.length === 0) writeFileSync(`${here}RESULTS.md`, md);
 process.exit(failures.length ? 1 : 0);

@@ -35,7 +35,11 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 
 /** The text of an abort reason. */
 export function reasonOf(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
+  return reasonText(signal.reason);
+}
+
+/** The text of an abort reason value (an Error's message without its `[car:…]` prefix, a string, else "aborted"). */
+export function reasonText(r: unknown): string {
   if (r instanceof Error) return r.message.replace(/^\[car:[^\]]*\] /, "").replace(/^canceled: /, "");
   if (typeof r === "string") return r;
   return "aborted";

@@ -8,6 +8,8 @@ export interface Dag {
   deps: Map<string, Set<string>>;
   /** Levels in execution order; each level lists ids in declaration order. */
   levels: string[][];
+  /** Ids of the actions whose parameters reference other outputs (computed by the executor when absent). */
+  withRefs?: ReadonlySet<string>;
 }
 
 /** Why a proposal's graph cannot be executed. The first finding is what `buildDag` throws. */
@@ -171,6 +173,14 @@ function cyclesOf(actions: readonly Action[], deps: number[][], level: Int32Arra
  * finding: duplicate ids, unknown dependencies or references, cycles.
  */
 export function buildDag(actions: readonly Action[]): Dag {
+  // One action that names no other (the usual single tool call): one level, nothing to analyze.
+  // State keys cannot make an edge either: a reader only waits for earlier writers.
+  if (actions.length === 1) {
+    const only = actions[0]!;
+    if (only.dependencies.length === 0 && referencedIds(only.parameters).size === 0) {
+      return { deps: new Map([[only.id, new Set<string>()]]), levels: [[only.id]], withRefs: new Set() };
+    }
+  }
   const a = analyzeDag(actions);
   const f = a.findings[0];
   if (f) {
@@ -179,6 +189,10 @@ export function buildDag(actions: readonly Action[]): Dag {
     throw new ProposalRejectedError("unknown_dependency", f.message, { action_id: f.action_id, dependency: f.dependency });
   }
   const deps = new Map<string, Set<string>>();
-  for (let i = 0; i < actions.length; i++) deps.set(actions[i]!.id, new Set(a.deps[i]!.map((j) => actions[j]!.id)));
-  return { deps, levels: a.levels.map((lv) => lv.map((i) => actions[i]!.id)) };
+  const withRefs = new Set<string>();
+  for (let i = 0; i < actions.length; i++) {
+    deps.set(actions[i]!.id, new Set(a.deps[i]!.map((j) => actions[j]!.id)));
+    if (a.refs[i]!.length > 0) withRefs.add(actions[i]!.id);
+  }
+  return { deps, levels: a.levels.map((lv) => lv.map((i) => actions[i]!.id)), withRefs };
 }

@@ -25,7 +25,9 @@ const GENESIS = "0".repeat(64);
  * `settled()` awaits.
  */
 export class EventLog {
-  private events: Event[] = [];
+  /** Held events are `events[head..]`; dropped ones before `head` are cleared and cut off in bulk. */
+  private events: Array<Event | undefined> = [];
+  private head = 0;
   private listeners = new Set<(e: Event) => void>();
   private readonly clock: Clock;
   private readonly maxEvents: number | undefined;
@@ -39,12 +41,24 @@ export class EventLog {
 
   /** Appends an event stamped with the clock's time and returns it. */
   append(init: EventInit): Event {
+    return this.appendTagged(init, undefined, undefined);
+  }
+
+  /**
+   * Appends `init` with `tags` and `proposalId` filled in where `init` leaves them out — the same
+   * event as `append({...tags, proposal_id, ...init})`, without building the merged object.
+   */
+  appendTagged(init: EventInit, tags: Pick<EventInit, "run_id" | "client_id" | "policy_session_id"> | undefined, proposalId: string | undefined): Event {
     const event = { kind: init.kind } as Event;
-    if (init.run_id !== undefined) event.run_id = init.run_id;
-    if (init.client_id !== undefined) event.client_id = init.client_id;
-    if (init.policy_session_id !== undefined) event.policy_session_id = init.policy_session_id;
+    const runId = init.run_id ?? tags?.run_id;
+    if (runId !== undefined) event.run_id = runId;
+    const clientId = init.client_id ?? tags?.client_id;
+    if (clientId !== undefined) event.client_id = clientId;
+    const policySession = init.policy_session_id ?? tags?.policy_session_id;
+    if (policySession !== undefined) event.policy_session_id = policySession;
     if (init.action_id !== undefined) event.action_id = init.action_id;
-    if (init.proposal_id !== undefined) event.proposal_id = init.proposal_id;
+    const pid = init.proposal_id ?? proposalId;
+    if (pid !== undefined) event.proposal_id = pid;
     event.data = init.data ? cloneValue(init.data) : {};
     event.timestamp = this.timestamp();
     this.push(event);
@@ -53,7 +67,7 @@ export class EventLog {
 
   private push(event: Event): void {
     this.events.push(event);
-    if (this.maxEvents !== undefined && this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
+    if (this.maxEvents !== undefined && this.events.length - this.head > this.maxEvents) this.dropOldest();
     if (this.chained) {
       // Each hash covers the previous one, so hashes are computed strictly in append order.
       this.lastHash = this.lastHash.then(async (prev) => {
@@ -64,6 +78,27 @@ export class EventLog {
       });
     }
     for (const l of this.listeners) l(event);
+  }
+
+  /**
+   * Drops the oldest event in O(1): splicing the front of a full log on every append would move
+   * every held event each time. The array is compacted once half of it is dropped slots.
+   */
+  private dropOldest(): void {
+    this.events[this.head++] = undefined;
+    if (this.head * 2 >= this.events.length) this.compact();
+  }
+
+  private compact(): void {
+    if (this.head === 0) return;
+    this.events = this.events.slice(this.head);
+    this.head = 0;
+  }
+
+  /** The held events, oldest first. */
+  private held(): Event[] {
+    this.compact();
+    return this.events as Event[];
   }
 
   private lastMs = NaN;
@@ -110,8 +145,9 @@ export class EventLog {
     await this.settled();
     let prev: string | undefined;
     let verified = 0;
-    for (let i = 0; i < this.events.length; i++) {
-      const e = this.events[i]!;
+    const events = this.held();
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       if (e.hash === undefined && e.prev_hash === undefined) {
         if (prev !== undefined) return { tampered_at: i };
         continue;
@@ -127,20 +163,21 @@ export class EventLog {
 
   /** Number of events held. */
   count(): number {
-    return this.events.length;
+    return this.events.length - this.head;
   }
 
   /** Copies of all events, oldest first. */
   all(): Event[] {
-    return this.events.map((e) => cloneValue(e));
+    return this.held().map((e) => cloneValue(e));
   }
 
   /** Events matching `q`, most recent first (as the reference's `events.query`). */
   query(q: EventQuery = {}): Event[] {
     const kinds = q.kinds ? new Set<EventKind>(q.kinds) : undefined;
     const out: Event[] = [];
-    for (let i = this.events.length - 1; i >= 0; i--) {
-      const e = this.events[i]!;
+    const events = this.held();
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i]!;
       if (kinds && !kinds.has(e.kind)) continue;
       if (q.action_id !== undefined && e.action_id !== q.action_id) continue;
       if (q.proposal_id !== undefined && e.proposal_id !== q.proposal_id) continue;
@@ -161,7 +198,8 @@ export class EventLog {
   /** One JSON object per line, oldest first, after pending hashes are done. */
   async toJSONL(): Promise<string> {
     await this.settled();
-    return this.events.map((e) => JSON.stringify(e)).join("\n") + (this.events.length ? "\n" : "");
+    const events = this.held();
+    return events.map((e) => JSON.stringify(e)).join("\n") + (events.length ? "\n" : "");
   }
 
   /** Rebuilds a log from JSONL. A malformed line is a ValidationError naming its line number. */

@@ -2,11 +2,11 @@ import type { Action } from "../ir/action.ts";
 import type { ActionProposal } from "../ir/proposal.ts";
 import type { ActionResult, ActionStatus, CostSummary, ProposalResult } from "../ir/results.ts";
 import { CanceledError, CarError, TerminalToolError, TimeoutError, messageOf } from "../errors.ts";
-import { reasonOf, sleep, type Clock } from "./clock.ts";
+import { reasonOf, reasonText, sleep, type Clock } from "./clock.ts";
 import type { Dag } from "./dag.ts";
 import { paramsDigest } from "./digest.ts";
 import type { EventInit, EventLog } from "./event-log.ts";
-import type { ActionGuard, ToolMiddleware, Violation } from "./hooks.ts";
+import type { ActionGuard, GuardContext, MiddlewareContext, ToolMiddleware, Violation } from "./hooks.ts";
 import { checkPrecondition, describePrecondition } from "./preconditions.ts";
 import { UnresolvedReference, referencedIds, resolveReferences } from "./references.ts";
 import type { StateSnapshot, StateStore } from "./state-store.ts";
@@ -77,19 +77,40 @@ class ActionFailure extends Error {
 export async function runProposal(ctx: ExecutionContext, proposal: ActionProposal, dag: Dag, signal?: AbortSignal, resume?: ResumeState): Promise<RunOutcome> {
   const { state, events, clock } = ctx;
   const tags = ctx.eventTags ?? {};
-  const emit = (e: EventInit) => events.append({ ...tags, proposal_id: proposal.id, ...e });
+  const emit = (e: EventInit) => events.appendTagged(e, tags, proposal.id);
   const started = clock.now();
-  const byId = new Map(proposal.actions.map((a) => [a.id, a]));
-  const hasRefs = new Set(proposal.actions.filter((a) => referencedIds(a.parameters).size > 0).map((a) => a.id));
+  const byId = new Map<string, Action>();
+  for (const a of proposal.actions) byId.set(a.id, a);
+  const hasRefs = dag.withRefs ?? new Set(proposal.actions.filter((a) => referencedIds(a.parameters).size > 0).map((a) => a.id));
   const results = new Map<string, ActionResult>();
   const outputs = new Map<string, unknown>();
   const cost: CostSummary = { tool_calls: 0, actions_executed: 0, actions_rejected: 0, actions_skipped: 0, total_duration_ms: 0, retries: 0 };
   const rejections: RunOutcome["rejections"] = [];
   const snapshot = resume ? resume.before : state.snapshot();
 
-  // One controller for the whole proposal: fires on the caller's cancel and when an action aborts.
-  const proposalCtl = new AbortController();
-  const onCallerAbort = () => proposalCtl.abort(new CanceledError("engine", reasonOf(signal!)));
+  // The proposal's abort: on the caller's cancel and when an action aborts. A plain flag and a fan-out
+  // to the attempts in flight (an AbortSignal per proposal costs more than the rest of a small run);
+  // a real signal is made only for a retry's backoff sleep.
+  const inflight = new Set<(reason: unknown) => void>();
+  let aborted = false;
+  let abortReason: unknown;
+  const abortRun = (reason: unknown) => {
+    if (aborted) return;
+    aborted = true;
+    abortReason = reason;
+    for (const f of [...inflight]) f(reason);
+  };
+  const abortText = () => reasonText(abortReason);
+  let abortSignal: AbortController | undefined;
+  const proposalSignal = (): AbortSignal => {
+    if (!abortSignal) {
+      const ctl = (abortSignal = new AbortController());
+      if (aborted) ctl.abort(abortReason);
+      else inflight.add((r) => ctl.abort(r));
+    }
+    return abortSignal.signal;
+  };
+  const onCallerAbort = () => abortRun(new CanceledError("engine", reasonOf(signal!)));
   if (signal?.aborted) onCallerAbort();
   else signal?.addEventListener("abort", onCallerAbort, { once: true });
 
@@ -120,34 +141,38 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   };
 
   const abortProposal = (a: Action, why: string) => {
-    if (abortedBy === undefined && !proposalCtl.signal.aborted) {
+    if (abortedBy === undefined && !aborted) {
       abortedBy = a.id;
-      proposalCtl.abort(new CanceledError("engine", `proposal aborted: action ${a.id} ${why}`));
+      abortRun(new CanceledError("engine", `proposal aborted: action ${a.id} ${why}`));
     }
   };
 
-  const guardContext = () => ({ proposal, state, toolCalls: cost.tool_calls, actionsExecuted: cost.actions_executed, elapsedMs: clock.now() - started, ...(ctx.policyScope !== undefined ? { policyScope: ctx.policyScope } : {}) });
-  const mwContext = (a: Action) => ({ emit: (e: EventInit) => void emit({ action_id: a.id, ...e }) });
-
-  const dispatch = async (c: ToolCall): Promise<unknown> => {
-    cost.tool_calls++;
-    const handler = ctx.tools.handler(c.tool);
-    if (handler) return handler(c.parameters, c);
-    if (!ctx.tools.has(c.tool)) throw new ActionFailure(`unknown tool: ${c.tool}`, "validation");
-    if (!ctx.executor) throw new ActionFailure(`no handler or executor for tool: ${c.tool}`, "tool_error");
-    return ctx.executor.execute(c);
+  const guardContext = (): GuardContext => {
+    const g: GuardContext = { proposal, state, toolCalls: cost.tool_calls, actionsExecuted: cost.actions_executed, elapsedMs: clock.now() - started };
+    if (ctx.policyScope !== undefined) g.policyScope = ctx.policyScope;
+    return g;
   };
-  // The middleware chain is built once per proposal, not per call.
-  const invokeTool = ctx.middleware.reduceRight<(c: ToolCall, a: Action) => Promise<unknown>>(
-    (next, mw) => (c, a) => mw(c, a, (c2) => next(c2, a), mwContext(a)),
+  const mwContext = (a: Action): MiddlewareContext => ({ emit: (e: EventInit) => void emit({ action_id: a.id, ...e }) });
+
+  // Not async (one promise hop less per call); a synchronous throw becomes a rejection.
+  const dispatch = (c: ToolCall): Promise<unknown> => {
+    cost.tool_calls++;
+    try {
+      const handler = ctx.tools.handler(c.tool);
+      if (handler) return Promise.resolve(handler(c.parameters, c));
+      if (!ctx.tools.has(c.tool)) throw new ActionFailure(`unknown tool: ${c.tool}`, "validation");
+      if (!ctx.executor) throw new ActionFailure(`no handler or executor for tool: ${c.tool}`, "tool_error");
+      return ctx.executor.execute(c);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+  // The middleware chain is built once per proposal, not per call; each attempt makes one
+  // middleware context, shared by every middleware of the chain.
+  const invokeTool = ctx.middleware.reduceRight<(c: ToolCall, a: Action, m: MiddlewareContext) => Promise<unknown>>(
+    (next, mw) => (c, a, m) => mw(c, a, (c2) => next(c2, a, m), m),
     (c) => dispatch(c),
   );
-
-  // One listener on the proposal signal fans out to every attempt in flight (no listener per tool).
-  const inflight = new Set<(reason: unknown) => void>();
-  proposalCtl.signal.addEventListener("abort", () => {
-    for (const f of [...inflight]) f(proposalCtl.signal.reason);
-  }, { once: true });
 
   /**
    * One attempt. Its signal fires on timeout, cancel and proposal abort, and the engine never
@@ -155,9 +180,10 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
    */
   const attemptTool = (a: Action, parameters: Record<string, unknown>, attempt: number): Promise<unknown> =>
     new Promise<unknown>((resolve, reject) => {
-      if (proposalCtl.signal.aborted) return reject(toFailure(proposalCtl.signal.reason));
+      if (aborted) return reject(toFailure(abortReason));
       let ctl: AbortController | undefined;
-      let abortReason: unknown;
+      let hooks: Array<(reason: unknown) => void> | undefined;
+      let attemptReason: unknown;
       let done = false;
       let cancelTimer = () => {};
       const settle = (fn: () => void) => {
@@ -168,8 +194,9 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
         fn();
       };
       const onAbort = (reason: unknown) => {
-        abortReason = reason;
+        attemptReason = reason;
         ctl?.abort(reason);
+        if (hooks) for (const h of hooks.splice(0)) h(reason);
         settle(() => reject(toFailure(reason)));
       };
       inflight.add(onAbort);
@@ -184,12 +211,23 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
         get signal(): AbortSignal {
           if (!ctl) {
             ctl = new AbortController();
-            if (abortReason !== undefined) ctl.abort(abortReason);
+            if (attemptReason !== undefined) ctl.abort(attemptReason);
           }
           return ctl.signal;
         },
+        onAbort(fn) {
+          if (attemptReason !== undefined) {
+            fn(attemptReason);
+            return () => {};
+          }
+          (hooks ??= []).push(fn);
+          return () => {
+            const i = hooks!.indexOf(fn);
+            if (i >= 0) hooks!.splice(i, 1);
+          };
+        },
       };
-      invokeTool(call, a).then(
+      invokeTool(call, a, mwContext(a)).then(
         (v) => settle(() => resolve(v)),
         (e) => settle(() => reject(toFailure(e))),
       );
@@ -221,12 +259,15 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
       if (recorded) return adopt(a, recorded);
     }
     const t0 = clock.now();
-    if (proposalCtl.signal.aborted) {
-      return skip(a, abortedBy !== undefined ? `skipped: proposal aborted by action ${abortedBy}` : `canceled: ${reasonOf(proposalCtl.signal)}`);
+    if (aborted) {
+      return skip(a, abortedBy !== undefined ? `skipped: proposal aborted by action ${abortedBy}` : `canceled: ${abortText()}`);
     }
-    for (const d of depsOf(a)) {
-      const r = results.get(d);
-      if (!r || r.status !== "succeeded") return skip(a, `skipped: dependency ${d} ${r ? r.status : "did not run"}`);
+    const deps = dag.deps.get(a.id);
+    if (deps) {
+      for (const d of deps) {
+        const r = results.get(d);
+        if (!r || r.status !== "succeeded") return skip(a, `skipped: dependency ${d} ${r ? r.status : "did not run"}`);
+      }
     }
 
     let parameters: Record<string, unknown> = a.parameters;
@@ -240,8 +281,21 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     }
 
     const violations: Violation[] = [];
-    for (const g of ctx.guards) violations.push(...(await g.check(a, parameters, guardContext())));
-    const rejecting = violations.filter((v) => v.effect !== "skip");
+    if (ctx.guards.length > 0) {
+      let gctx = guardContext();
+      for (const g of ctx.guards) {
+        const found = g.check(a, parameters, gctx);
+        // Guards are mostly synchronous: awaiting only promises saves a turn per guard per action.
+        let list: Violation[];
+        if (Array.isArray(found)) list = found;
+        else {
+          list = await found;
+          gctx = guardContext(); // other actions moved on meanwhile
+        }
+        for (const v of list) violations.push(v);
+      }
+    }
+    const rejecting = violations.length === 0 ? violations : violations.filter((v) => v.effect !== "skip");
     if (rejecting.length > 0) {
       rejections.push({ action_id: a.id, violations: rejecting });
       for (const v of rejecting) if (v.source === "policy") emit({ kind: "policy_violation", action_id: a.id, data: { policy_name: v.name, reason: v.reason } });
@@ -279,21 +333,19 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
         return;
       } catch (err) {
         const failure = toFailure(err);
-        const retryable = attempt < attempts && !failure.terminal && failure.errorClass !== "canceled" && !proposalCtl.signal.aborted;
+        const retryable = attempt < attempts && !failure.terminal && failure.errorClass !== "canceled" && !aborted;
         if (!retryable) return fail(a, failure, t0, attempt);
         const delay = ctx.retryBaseDelayMs * 2 ** (attempt - 1);
         cost.retries++;
         emit({ kind: "action_retrying", action_id: a.id, data: { attempt: attempt + 1, delay_ms: delay, error: failure.message, error_class: failure.errorClass } });
         try {
-          await sleep(clock, delay, proposalCtl.signal);
+          await sleep(clock, delay, proposalSignal());
         } catch (e) {
           return fail(a, toFailure(e), t0, attempt);
         }
       }
     }
   };
-
-  const depsOf = (a: Action) => dag.deps.get(a.id) ?? new Set<string>();
 
   const fail = (a: Action, f: ActionFailure, t0: number, attempt: number) => {
     const r = finish(a, "failed", { error: f.message, ...(f.terminal ? { terminal: true as const } : {}) }, t0);
@@ -343,8 +395,12 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
       } catch (err) {
         // The journal lost events: nothing more may run, and the caller must hear of it.
         barrierError = err;
-        proposalCtl.abort(new CanceledError("engine", `journal write failed: ${messageOf(err)}`));
+        abortRun(new CanceledError("engine", `journal write failed: ${messageOf(err)}`));
       }
+    }
+    if (level.length === 1) {
+      await runAction(byId.get(level[0]!)!);
+      continue;
     }
     const queue = level.map((id) => byId.get(id)!);
     const width = Math.max(1, ctx.maxConcurrentActions);
@@ -356,7 +412,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
   }
   signal?.removeEventListener("abort", onCallerAbort);
 
-  const canceled = abortedBy === undefined && proposalCtl.signal.aborted;
+  const canceled = abortedBy === undefined && aborted;
   if (abortedBy !== undefined || canceled) {
     state.restore(snapshot);
     const rolledBack: string[] = [];
@@ -368,7 +424,7 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     }
     emit({
       kind: "state_rollback",
-      data: { reason: canceled ? `canceled: ${reasonOf(proposalCtl.signal)}` : `aborted by action ${abortedBy}`, rolled_back: rolledBack, warning: "state effects were rolled back; external effects may remain" },
+      data: { reason: canceled ? `canceled: ${abortText()}` : `aborted by action ${abortedBy}`, rolled_back: rolledBack, warning: "state effects were rolled back; external effects may remain" },
     });
   } else {
     emit({ kind: "state_committed", data: { keys: state.keys().length } });

@@ -6,14 +6,32 @@ export interface Random {
   bytes(n: number): Uint8Array;
 }
 
+/** Bytes drawn from the system generator at once: one `getRandomValues` call costs as much as thousands of bytes. */
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+/** Cryptographically random bytes, served from a pool refilled by `crypto.getRandomValues`; every byte is handed out once. */
+function systemBytes(n: number): Uint8Array {
+  if (n > POOL_BYTES / 4) return crypto.getRandomValues(new Uint8Array(n));
+  if (poolAt + n > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + n);
+  // Served bytes are zeroed so the pool never holds a copy of an id or token already handed out.
+  pool.fill(0, poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 /** Cryptographic randomness from `crypto.getRandomValues`. */
 export const systemRandom: Random = {
   next: () => {
-    const b = new Uint32Array(1);
-    crypto.getRandomValues(b);
-    return b[0]! / 2 ** 32;
+    const b = systemBytes(4);
+    return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 2 ** 32;
   },
-  bytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  bytes: systemBytes,
 };
 
 /** A deterministic generator (SplitMix32 over a 32-bit state) for tests and replay. */
@@ -39,7 +57,12 @@ export class SeededRandom implements Random {
   }
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hex = (b: Uint8Array) => {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  return s;
+};
 
 /** A version-4 UUID drawn from `random`. */
 export function uuidFrom(random: Random): string {

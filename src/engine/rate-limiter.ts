@@ -73,10 +73,11 @@ export class RateLimiter {
 
   /** The middleware that applies each tool's rate limit before dispatch. */
   middleware(): ToolMiddleware {
-    return async (call, _action, next) => {
+    // Not async: tools without a limit (most) go straight on without a promise of their own.
+    return (call, _action, next) => {
       const limit = this.tools.schema(call.tool)?.rate_limit;
-      if (limit) await this.acquire(call.tool, limit, call.signal);
-      return next(call);
+      if (!limit) return next(call);
+      return this.acquire(call.tool, limit, call.signal).then(() => next(call));
     };
   }
 

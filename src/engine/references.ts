@@ -10,7 +10,7 @@ const WHOLE = /^\$([A-Za-z0-9_\-:]+)\.output((?:\.[A-Za-z0-9_\-]+)*)$/;
 /** Ids of every action referenced anywhere inside `value`. */
 export function referencedIds(value: unknown, out = new Set<string>()): Set<string> {
   if (typeof value === "string") {
-    for (const m of value.matchAll(REF)) out.add(m[1]!);
+    if (value.includes("$")) for (const m of value.matchAll(REF)) out.add(m[1]!);
   } else if (Array.isArray(value)) {
     for (const v of value) referencedIds(v, out);
   } else if (value && typeof value === "object") {

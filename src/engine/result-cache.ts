@@ -3,8 +3,8 @@ import type { ToolSchema } from "../ir/tool-schema.ts";
 import { canonicalJson, cloneValue } from "./canonical-json.ts";
 import type { Clock } from "./clock.ts";
 import { paramsDigest } from "./digest.ts";
-import type { ToolMiddleware } from "./hooks.ts";
-import type { ToolRegistry } from "./tools.ts";
+import type { MiddlewareContext, ToolMiddleware } from "./hooks.ts";
+import type { ToolCall, ToolRegistry } from "./tools.ts";
 
 /** Settings of the result cache. */
 export interface ResultCacheOptions {
@@ -59,34 +59,39 @@ export class ResultCache {
   }
 
   middleware(): ToolMiddleware {
-    return async (call, action, next, ctx) => {
+    // Not async: calls that may not be cached (most) go straight on without a promise of their own.
+    return (call, action, next, ctx) => {
       const ttl = cacheTtlSecs(this.tools.schema(call.tool), action, this.defaultTtlSecs);
       if (ttl === undefined) return next(call);
-      const key = `${call.tool}\u0000${canonicalJson(call.parameters)}`;
-      const now = this.clock.now();
-      const base = { attempt: call.attempt, tool: call.tool, cache_key: paramsDigest(key) };
-      const hit = this.entries.get(key);
-      if (hit && hit.expiresAt > now) {
-        ctx.emit({ kind: "action_deduplicated", data: { ...base, hit: "cache", origin: hit.origin, age_ms: now - hit.storedAt } });
-        return cloneValue(hit.output);
-      }
-      if (hit) this.entries.delete(key);
-      const flying = this.inflight.get(key);
-      if (flying) {
-        ctx.emit({ kind: "action_deduplicated", data: { ...base, hit: "in_flight", origin: flying.origin, age_ms: 0 } });
-        return cloneValue(await flying.promise);
-      }
-      const origin = { proposal_id: call.proposal_id, action_id: call.action_id };
-      const promise = next(call);
-      this.inflight.set(key, { promise, origin });
-      try {
-        const output = await promise;
-        this.store(key, { output: cloneValue(output), storedAt: this.clock.now(), expiresAt: this.clock.now() + ttl * 1000, origin });
-        return output;
-      } finally {
-        this.inflight.delete(key);
-      }
+      return this.cachedCall(call, ttl, next, ctx);
     };
+  }
+
+  private async cachedCall(call: ToolCall, ttl: number, next: (call: ToolCall) => Promise<unknown>, ctx: MiddlewareContext): Promise<unknown> {
+    const key = `${call.tool}\u0000${canonicalJson(call.parameters)}`;
+    const now = this.clock.now();
+    const base = { attempt: call.attempt, tool: call.tool, cache_key: paramsDigest(key) };
+    const hit = this.entries.get(key);
+    if (hit && hit.expiresAt > now) {
+      ctx.emit({ kind: "action_deduplicated", data: { ...base, hit: "cache", origin: hit.origin, age_ms: now - hit.storedAt } });
+      return cloneValue(hit.output);
+    }
+    if (hit) this.entries.delete(key);
+    const flying = this.inflight.get(key);
+    if (flying) {
+      ctx.emit({ kind: "action_deduplicated", data: { ...base, hit: "in_flight", origin: flying.origin, age_ms: 0 } });
+      return cloneValue(await flying.promise);
+    }
+    const origin = { proposal_id: call.proposal_id, action_id: call.action_id };
+    const promise = next(call);
+    this.inflight.set(key, { promise, origin });
+    try {
+      const output = await promise;
+      this.store(key, { output: cloneValue(output), storedAt: this.clock.now(), expiresAt: this.clock.now() + ttl * 1000, origin });
+      return output;
+    } finally {
+      this.inflight.delete(key);
+    }
   }
 
   private store(key: string, entry: Entry): void {

@@ -323,12 +323,21 @@ export class Runtime {
 
     const denied: Violation[] = [];
     const admission = { state: this.store, ...(scope !== undefined ? { policyScope: scope } : {}) };
-    for (const g of this.admissionGuards) denied.push(...(await g.admit(proposal, admission)));
+    for (const g of this.admissionGuards) {
+      const found = g.admit(proposal, admission);
+      for (const v of Array.isArray(found) ? found : await found) denied.push(v);
+    }
     let outcome: RunOutcome;
     if (denied.length > 0) outcome = rejectAtAdmission({ events: this.events, clock: this.clock, ...(tags ? { tags } : {}) }, proposal, denied);
-    else outcome = await runProposal({ ...this.context(), eventTags: tags, ...(scope !== undefined ? { policyScope: scope } : {}) }, proposal, dag, options.signal);
+    else {
+      const ctx = this.context();
+      ctx.eventTags = tags;
+      if (scope !== undefined) ctx.policyScope = scope;
+      outcome = await runProposal(ctx, proposal, dag, options.signal);
+    }
     if (outcome.terminal) this.halted = outcome.abortedBy ?? "unknown action";
-    await this.events.settled();
+    // Without hash chaining every event is final already: no turn spent waiting.
+    if (this.events.chainEnabled) await this.events.settled();
     return outcome;
   }
 
@@ -404,9 +413,11 @@ export class Runtime {
     return { checkpoint_id: cp.checkpoint_id, keys: Object.keys(cp.state).length, missing_tools: cp.tools.filter((t) => !this.tools.has(t)) };
   }
 
-  /** Event tags of a run in `scope`. */
+  private unscopedTags: ExecutionContext["eventTags"] | undefined;
+  /** Event tags of a run in `scope` (runs without a scope share one object). */
   private tags(scope: string | undefined): ExecutionContext["eventTags"] {
-    return { ...this.options.eventTags, ...(scope !== undefined ? { policy_session_id: scope } : {}) } as Pick<EventInit, "run_id" | "client_id" | "policy_session_id">;
+    if (scope === undefined) return (this.unscopedTags ??= { ...this.options.eventTags } as Pick<EventInit, "run_id" | "client_id" | "policy_session_id">);
+    return { ...this.options.eventTags, policy_session_id: scope } as Pick<EventInit, "run_id" | "client_id" | "policy_session_id">;
   }
 
   /** The execution context handed to each run. */

@@ -12,6 +12,12 @@ export interface ToolCall {
   timeout_ms?: number;
   /** Fires on timeout, on cancellation and when the proposal aborts; `reason` says which. */
   signal: AbortSignal;
+  /**
+   * Calls `fn` when `signal` would fire (at once if it has), without making the AbortSignal:
+   * executors that only need to hear about the abort use it. Returns a function that unregisters
+   * `fn`. Absent on calls made outside the engine; use `signal` then.
+   */
+  onAbort?(fn: (reason: unknown) => void): () => void;
 }
 
 /** A tool's implementation: returns the output (any JSON value) or throws. */

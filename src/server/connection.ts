@@ -1,7 +1,7 @@
 import { CanceledError, CarError, TimeoutError } from "../errors.ts";
 import type { Clock } from "../engine/clock.ts";
 import type { Runtime } from "../engine/runtime.ts";
-import { reasonOf } from "../engine/clock.ts";
+import { reasonOf, reasonText } from "../engine/clock.ts";
 import { decodeFrame, encodeFrame, frameExceeds, type Encoding, type FrameData, type RawFrame } from "../protocol/codec.ts";
 import { classify, errorMessage, requestMessage, resultMessage, type Incoming, type RpcId } from "../protocol/envelope.ts";
 import { RpcCode, RpcError, toRpcErrorObject, type RpcErrorObject } from "../protocol/errors.ts";
@@ -9,6 +9,7 @@ import type { MethodRegistry } from "../protocol/methods.ts";
 import type { CallOptions, MethodContext, ServerInfo, Session } from "./context.ts";
 import { invoke } from "./dispatch.ts";
 import type { Metrics } from "./metrics.ts";
+import { SessionEnd } from "./session-end.ts";
 
 /** What a transport gives a connection: a way to send frames and to close. */
 export interface SocketSink {
@@ -56,7 +57,7 @@ export class Connection implements Session {
   private readonly pending = new Map<string, PendingCall>();
   private readonly running = new Set<Promise<void>>();
   private readonly closeFns = new Set<() => void>();
-  private readonly ended = new AbortController();
+  private readonly ended = new SessionEnd();
   private queued = 0;
   private inbox: Promise<void> = Promise.resolve();
   private closed = false;
@@ -148,7 +149,7 @@ export class Connection implements Session {
     }
     let started;
     try {
-      started = invoke({ registry: this.deps.registry, server, session: this, clock: this.deps.clock, sessionSignal: this.ended.signal }, name, params, id ?? null);
+      started = invoke({ registry: this.deps.registry, server, session: this, clock: this.deps.clock, sessionEnd: this.ended }, name, params, id ?? null);
     } catch (err) {
       return this.answerError(id, err, enc);
     }
@@ -200,6 +201,7 @@ export class Connection implements Session {
     this.deps.metrics.callbacks++;
     return new Promise<unknown>((resolve, reject) => {
       let cancelTimer = () => {};
+      let unsubscribe = () => {};
       const { signal } = options;
       const giveUp = (err: unknown, reason: string) => {
         if (!this.pending.delete(requestId)) return;
@@ -210,6 +212,7 @@ export class Connection implements Session {
       const onAbort = () => giveUp(signal!.reason, reasonOf(signal!));
       const cleanup = () => {
         cancelTimer();
+        unsubscribe();
         signal?.removeEventListener("abort", onAbort);
       };
       this.pending.set(requestId, {
@@ -224,6 +227,18 @@ export class Connection implements Session {
         });
       }
       signal?.addEventListener("abort", onAbort, { once: true });
+      if (options.subscribeAbort) {
+        // Aborted before anything was sent: reject as for an aborted signal, with no tools.cancel.
+        let early: { reason: unknown } | undefined;
+        let sent = false;
+        unsubscribe = options.subscribeAbort((reason) => (sent ? giveUp(reason, reasonText(reason)) : (early = { reason })));
+        if (early) {
+          this.pending.delete(requestId);
+          cleanup();
+          return reject(early.reason);
+        }
+        sent = true;
+      }
       this.send(requestMessage(name, body, requestId), this.encoding);
     });
   }
@@ -266,7 +281,7 @@ export class Connection implements Session {
     if (this.closed) return;
     this.closed = true;
     const reason = new CanceledError("server", "connection closed");
-    this.ended.abort(reason);
+    this.ended.end(reason);
     for (const p of this.pending.values()) p.reject(reason);
     this.pending.clear();
     for (const fn of this.closeFns) {

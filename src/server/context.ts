@@ -9,6 +9,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Give up when this fires (rejects with its reason). */
   signal?: AbortSignal;
+  /** Like `signal`, as a subscription (e.g. `ToolCall.onAbort`): give up with the reason it is called with. */
+  subscribeAbort?: (fn: (reason: unknown) => void) => () => void;
   /** Called once when the call is given up (timeout or signal), e.g. to send `tools.cancel`. */
   onCancel?: (requestId: string, reason: string) => void;
 }

@@ -3,6 +3,7 @@ import type { Clock } from "../engine/clock.ts";
 import { RpcCode, RpcError } from "../protocol/errors.ts";
 import { parseParams, type MethodRegistry } from "../protocol/methods.ts";
 import type { MethodContext, ServerInfo, Session } from "./context.ts";
+import type { SessionEnd } from "./session-end.ts";
 
 /** Methods a connection may call before `server.handshake` even when the handshake is required. */
 const HANDSHAKE_EXEMPT = new Set(["session.auth", "server.handshake"]);
@@ -13,8 +14,8 @@ export interface InvokeEnv {
   server: ServerInfo;
   session: Session;
   clock: Clock;
-  /** Fires when the session ends or the server stops for good. */
-  sessionSignal: AbortSignal;
+  /** Ends when the session ends or the server stops for good. */
+  sessionEnd: SessionEnd;
   /** HTTP requests have no connection to handshake on, so they skip the handshake rule. */
   http?: boolean;
 }
@@ -41,13 +42,24 @@ export function invoke(env: InvokeEnv, name: string, rawParams: unknown, request
   const { settings } = env.server;
   const deadline = entry.deadlineMs?.(params, settings) ?? settings.handlerTimeoutMs;
 
-  const ctl = new AbortController();
-  const onSessionEnd = () => ctl.abort(env.sessionSignal.reason ?? new CanceledError("server", "session closed"));
-  if (env.sessionSignal.aborted) onSessionEnd();
-  else env.sessionSignal.addEventListener("abort", onSessionEnd, { once: true });
+  // The handler's AbortSignal is made only if the handler reads it (most handlers finish at once).
+  let ctl: AbortController | undefined;
+  let stopReason: { reason: unknown } | undefined;
+  const stop = (reason: unknown) => {
+    if (stopReason) return;
+    stopReason = { reason };
+    ctl?.abort(reason);
+  };
+  const unregister = env.sessionEnd.onEnd((reason) => stop(reason ?? new CanceledError("server", "session closed")));
 
   const ctx: MethodContext = {
-    signal: ctl.signal,
+    get signal(): AbortSignal {
+      if (!ctl) {
+        ctl = new AbortController();
+        if (stopReason) ctl.abort(stopReason.reason);
+      }
+      return ctl.signal;
+    },
     sessionId: env.session.id,
     requestId: requestId ?? "",
     notify: (m, p) => env.session.notify(m, p),
@@ -73,22 +85,19 @@ export function invoke(env: InvokeEnv, name: string, rawParams: unknown, request
   } catch (err) {
     running = Promise.reject(err);
   }
-  const settled = running.then(
-    () => undefined,
-    () => undefined,
-  );
 
   let cancelTimer = () => {};
-  const timedOut = new Promise<never>((_, reject) => {
+  const result = new Promise<unknown>((resolve, reject) => {
     cancelTimer = env.clock.setTimer(deadline, () => {
-      ctl.abort(new TimeoutError("server", `handler of ${name}`, deadline));
+      stop(new TimeoutError("server", `handler of ${name}`, deadline));
       reject(new RpcError(RpcCode.DeadlineExceeded, `deadline exceeded: ${name} ran past the server deadline of ${deadline} ms; the outcome is ambiguous, reconcile with a read before retrying`, { deadline_ms: deadline }));
     });
+    running.then(resolve, reject);
   });
-  timedOut.catch(() => {});
-  void settled.finally(() => {
+  const done = () => {
     cancelTimer();
-    env.sessionSignal.removeEventListener("abort", onSessionEnd);
-  });
-  return { result: Promise.race([running, timedOut]), settled };
+    unregister();
+  };
+  const settled = running.then(done, done);
+  return { result, settled };
 }

@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION } from "../protocol/version.ts";
 import { bearerToken } from "./auth.ts";
 import type { ServerCore } from "./core.ts";
 import { invoke } from "./dispatch.ts";
+import { SessionEnd } from "./session-end.ts";
 import { renderPrometheus } from "./metrics.ts";
 import { originAllowed } from "./origin.ts";
 
@@ -46,9 +47,9 @@ export function httpRoutes(app: Hono, core: ServerCore): void {
     if (core.shuttingDown) return answer(c, enc, incoming.kind === "request" ? incoming.id : null, { code: RpcCode.Internal, message: "unavailable: the server is shutting down" }, 503);
     const id: RpcId = incoming.kind === "request" ? incoming.id : null;
     const session = core.openHttpSession();
-    const ended = new AbortController();
+    const ended = new SessionEnd();
     try {
-      const started = invoke({ registry: core.registry, server: core.info, session, clock: core.clock, sessionSignal: ended.signal, http: true }, incoming.method, incoming.params, id);
+      const started = invoke({ registry: core.registry, server: core.info, session, clock: core.clock, sessionEnd: ended, http: true }, incoming.method, incoming.params, id);
       void core.track(started.settled);
       const result = await started.result;
       if (incoming.kind === "notification") return c.body(null, 204);
@@ -57,7 +58,7 @@ export function httpRoutes(app: Hono, core: ServerCore): void {
       if (incoming.kind === "notification") return c.body(null, 204);
       return answer(c, enc, id, toRpcErrorObject(err));
     } finally {
-      ended.abort();
+      ended.end(undefined);
       core.closeHttpSession(session);
     }
   });

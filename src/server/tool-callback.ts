@@ -30,7 +30,8 @@ export function remoteToolExecutor(session: Session, toolTimeoutMs: number): Too
           }),
           {
             timeoutMs: toolTimeoutMs,
-            signal: call.signal,
+            // The subscription spares an AbortSignal per call; calls from outside the engine have only `signal`.
+            ...(call.onAbort ? { subscribeAbort: (fn: (reason: unknown) => void) => call.onAbort!(fn) } : { signal: call.signal }),
             onCancel: (requestId, reason) => session.notify("tools.cancel", { request_id: requestId, action_id: call.action_id, reason } satisfies ToolsCancelParams),
           },
         );

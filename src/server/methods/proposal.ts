@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ActionProposalSchema } from "../../ir/proposal.ts";
 import type { ProposalResult } from "../../ir/results.ts";
+import { markParsedProposal } from "../../engine/parsed-proposals.ts";
 import { method, type ServerMethodTable } from "../context.ts";
 import { TenantId } from "./state.ts";
 import { refuseTenantKeys, scopeProposalToTenant, unscopeResult } from "./tenant-scope.ts";
@@ -43,6 +44,8 @@ export const proposalMethods: ServerMethodTable = {
       const policyScope = p.session_id !== undefined && p.session_id !== session.id ? p.session_id : undefined;
       const tenant = p.scope?.tenantId;
       if (tenant === undefined) refuseTenantKeys(p.proposal);
+      // The params parse just validated the proposal: the runtime need not parse it again.
+      if (tenant === undefined) markParsedProposal(p.proposal);
       const proposal = tenant === undefined ? p.proposal : scopeProposalToTenant(p.proposal, tenant);
       const result = await session.runtime.executeProposal(proposal, { signal, ...(policyScope !== undefined ? { policyScope } : {}) });
       return tenant === undefined ? result : unscopeResult(result, tenant);
