@@ -10,7 +10,7 @@ export class UsageError extends Error {
   }
 }
 
-/** `--journal`: fsync each journal write (default), write without fsync, or keep no journal. */
+/** `--journal`: fsync each journal write, write without fsync (default), or keep no journal. */
 export const JOURNAL_MODES = ["fsync", "buffered", "off"] as const;
 export type JournalMode = (typeof JOURNAL_MODES)[number];
 
@@ -37,13 +37,15 @@ export const USAGE = `usage: car-server [options]
   --no-auth               accept clients without a token (env CAR_NO_AUTH=1); loopback only
   --car-home DIR          state directory: auth-token, state/, journals/ (default ~/.car, env CAR_HOME)
   --ephemeral             keep memory, tasks and checkpoints in memory only, no journals (env CAR_EPHEMERAL=1)
-  --journal MODE          session journals in $CAR_HOME/journals: fsync (default; durable before each
-                          answer), buffered (no fsync: survives a daemon crash, not a power loss), off
+  --journal MODE          session journals in $CAR_HOME/journals: buffered (default; written before each
+                          answer, no fsync: survives a daemon crash, not a power loss), fsync (durable
+                          before each answer), off
                           (env CAR_JOURNAL)
   --allow-origin ORIGIN   let pages from ORIGIN connect (repeatable; env CAR_ALLOWED_ORIGINS=a,b)
   --max-frame-bytes N     largest frame accepted (default 16 MiB, env CAR_MAX_FRAME_BYTES)
   --max-connections N     open WebSocket connections (default 256, env CAR_MAX_CONNECTIONS)
   --max-in-flight N       requests running per connection (default 128, env CAR_MAX_IN_FLIGHT)
+  --max-session-events N  events a session keeps in memory (default 10000, env CAR_MAX_SESSION_EVENTS)
   --tool-timeout SECS     wait for a tools.execute answer (default 300, env CAR_TOOL_TIMEOUT)
   --handler-timeout SECS  request deadline, answered -32004 (default 1800, env CAR_HANDLER_TIMEOUT)
   --deadline-grace SECS   added to proposal.submit deadlines (default 15, env CAR_DEADLINE_GRACE)
@@ -95,6 +97,7 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
         "max-frame-bytes": { type: "string" },
         "max-connections": { type: "string" },
         "max-in-flight": { type: "string" },
+        "max-session-events": { type: "string" },
         "tool-timeout": { type: "string" },
         "handler-timeout": { type: "string" },
         "deadline-grace": { type: "string" },
@@ -127,6 +130,7 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
     maxFrameBytes: int("--max-frame-bytes", values["max-frame-bytes"], 1) ?? int("CAR_MAX_FRAME_BYTES", env["CAR_MAX_FRAME_BYTES"], 1),
     maxConnections: int("--max-connections", values["max-connections"], 1) ?? int("CAR_MAX_CONNECTIONS", env["CAR_MAX_CONNECTIONS"], 1),
     maxInFlightPerConnection: int("--max-in-flight", values["max-in-flight"], 1) ?? int("CAR_MAX_IN_FLIGHT", env["CAR_MAX_IN_FLIGHT"], 1),
+    maxSessionEvents: int("--max-session-events", values["max-session-events"], 1) ?? int("CAR_MAX_SESSION_EVENTS", env["CAR_MAX_SESSION_EVENTS"], 1),
     toolTimeoutMs: seconds("--tool-timeout", values["tool-timeout"]) ?? seconds("CAR_TOOL_TIMEOUT", env["CAR_TOOL_TIMEOUT"]),
     handlerTimeoutMs: seconds("--handler-timeout", values["handler-timeout"]) ?? seconds("CAR_HANDLER_TIMEOUT", env["CAR_HANDLER_TIMEOUT"]),
     deadlineGraceMs: seconds("--deadline-grace", values["deadline-grace"], true) ?? seconds("CAR_DEADLINE_GRACE", env["CAR_DEADLINE_GRACE"], true),
@@ -137,7 +141,7 @@ export function parseDaemonArgs(argv: string[], env: Record<string, string | und
   const ephemeral = values.ephemeral === true || truthy(env["CAR_EPHEMERAL"]);
   const policyPaths = (values.policy ?? []).map((p) => resolve(p));
   const models = (values.model ?? []).map((m) => (/^https?:\/\//i.test(m) ? m : resolve(m)));
-  const journal = values.journal ?? (env["CAR_JOURNAL"] || "fsync");
+  const journal = values.journal ?? (env["CAR_JOURNAL"] || "buffered");
   if (!(JOURNAL_MODES as readonly string[]).includes(journal)) throw new UsageError(`--journal must be one of ${JOURNAL_MODES.join(", ")}, got ${JSON.stringify(journal)}`);
   return { settings, carHome, ephemeral, policyPaths, models, journal: journal as JournalMode, help: values.help === true, version: values.version === true };
 }

@@ -20,7 +20,7 @@ export interface ServerCoreOptions {
   token?: string;
   /** Feature modules' method tables, added after (and able to replace) the core methods. */
   methods?: ServerMethodTable[];
-  /** Builds each session's Runtime (default `new Runtime({clock, random, journal})`); the daemon installs its tool executor. */
+  /** Builds each session's Runtime (default `new Runtime({clock, random, maxEvents: maxSessionEvents, journal})`); the daemon installs its tool executor. */
   createRuntime?: (session: Session) => Runtime;
   /**
    * The journal of a session's default Runtime (durable execution, docs/durability.md), or
@@ -91,7 +91,7 @@ export class ServerCore {
   /** A session's Runtime, journaled when `journalFor` gives it a journal (closed with the session). */
   private defaultRuntime(session: Session): Runtime {
     const journal = this.options.journalFor?.(session);
-    const rt = new Runtime({ clock: this.clock, random: this.random, eventTags: { client_id: session.id }, ...(journal ? { journal } : {}) });
+    const rt = new Runtime({ clock: this.clock, random: this.random, maxEvents: this.settings.maxSessionEvents, eventTags: { client_id: session.id }, ...(journal ? { journal } : {}) });
     if (journal) {
       session.onClose(() => {
         const closing = rt

@@ -20,6 +20,11 @@ export const ServerSettingsSchema = z.object({
   maxFrameBytes: z.number().int().positive().default(16 * MiB),
   /** Requests one connection may have running at once; more are answered "overloaded". */
   maxInFlightPerConnection: z.number().int().positive().default(128),
+  /**
+   * Events each session's event log keeps in memory (oldest dropped past it; the session journal
+   * under CAR_HOME keeps them all). Bounds memory at max_connections × this.
+   */
+  maxSessionEvents: z.number().int().positive().default(10_000),
   /** Open WebSocket connections; more are refused (HTTP 503). */
   maxConnections: z.number().int().positive().default(256),
   /** How long the daemon waits for a client's answer to `tools.execute` (`CAR_TOOL_TIMEOUT`). */

@@ -62,7 +62,7 @@ test("CLI: flags win over CAR_* variables; bad input is a UsageError", () => {
   assert.equal(parseDaemonArgs([], {}, "/home/u").settings.auth, true);
   assert.deepEqual(parseDaemonArgs(["--policy", "/p/a.toml", "--policy", "/p/dir"], {}, "/h").policyPaths, ["/p/a.toml", "/p/dir"]);
   assert.deepEqual(parseDaemonArgs([], {}, "/h").policyPaths, []);
-  assert.deepEqual([parseDaemonArgs([], {}, "/h").journal, parseDaemonArgs([], { CAR_JOURNAL: "off" }, "/h").journal, parseDaemonArgs(["--journal", "buffered"], { CAR_JOURNAL: "off" }, "/h").journal], ["fsync", "off", "buffered"]);
+  assert.deepEqual([parseDaemonArgs([], {}, "/h").journal, parseDaemonArgs([], { CAR_JOURNAL: "off" }, "/h").journal, parseDaemonArgs(["--journal", "buffered"], { CAR_JOURNAL: "off" }, "/h").journal], ["buffered", "off", "buffered"]);
   for (const [argv, e] of [[["--port", "x"], {}], [["--nope"], {}], [[], { CAR_HOME: "relative/dir" }], [["--tool-timeout", "0"], {}], [["extra"], {}], [["--journal", "sometimes"], {}], [[], { CAR_JOURNAL: "always" }]] as const) {
     assert.throws(() => parseDaemonArgs([...argv], e, "/h"), UsageError, JSON.stringify(argv));
   }

@@ -44,7 +44,7 @@ export function journalCases(rt: RuntimeName): void {
       return c;
     };
     try {
-      const d1 = await startDaemon(rt, ["--car-home", home]);
+      const d1 = await startDaemon(rt, ["--car-home", home, "--journal", "fsync"]);
       daemons.push(d1);
 
       // Session A ends cleanly: its journal is closed with it.
