@@ -283,16 +283,21 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
     const violations: Violation[] = [];
     if (ctx.guards.length > 0) {
       let gctx = guardContext();
-      for (const g of ctx.guards) {
-        const found = g.check(a, parameters, gctx);
-        // Guards are mostly synchronous: awaiting only promises saves a turn per guard per action.
-        let list: Violation[];
-        if (Array.isArray(found)) list = found;
-        else {
-          list = await found;
-          gctx = guardContext(); // other actions moved on meanwhile
+      try {
+        for (const g of ctx.guards) {
+          const found = g.check(a, parameters, gctx);
+          // Guards are mostly synchronous: awaiting only promises saves a turn per guard per action.
+          let list: Violation[];
+          if (Array.isArray(found)) list = found;
+          else {
+            list = await found;
+            gctx = guardContext(); // other actions moved on meanwhile
+          }
+          for (const v of list) violations.push(v);
         }
-        for (const v of list) violations.push(v);
+      } catch (err) {
+        // A guard that throws could not vouch for the action: it fails (and the run rolls back) instead of the run rejecting half-applied.
+        return fail(a, new ActionFailure(`guard failed: ${messageOf(err)}`, "validation"), t0, 1);
       }
     }
     const rejecting = violations.length === 0 ? violations : violations.filter((v) => v.effect !== "skip");

@@ -266,3 +266,31 @@ test("tools without a handler go to the ToolExecutor; unknown tools fail", async
   assert.equal(res.results[1]!.status, "failed");
   assert.match(res.results[1]!.error!, /unknown tool: nope/);
 });
+
+test("a guard that throws fails its action and the run rolls back, instead of rejecting with state half-applied", async () => {
+  const rt = runtime();
+  rt.state.set("balance", 10);
+  rt.addGuard({
+    check: (a) => {
+      if (a.id === "w2") throw new Error("policy store unreachable");
+      return [];
+    },
+  });
+  rt.addGuard({ check: async (a) => (a.id === "w3" ? Promise.reject(new Error("async guard down")) : []) });
+  const res = await rt.executeProposal({
+    actions: [
+      { id: "w1", type: "state_write", parameters: { key: "balance", value: 5 } },
+      { id: "w2", type: "state_write", parameters: { key: "note", value: "x" }, dependencies: ["w1"] },
+    ],
+  });
+  const by = Object.fromEntries(res.results.map((r) => [r.action_id, r]));
+  assert.equal(by.w1!.rolled_back, true);
+  assert.equal(by.w2!.status, "failed");
+  assert.match(String(by.w2!.error), /guard failed: policy store unreachable/);
+  assert.equal(rt.state.get("balance"), 10);
+  assert.equal(rt.state.exists("note"), false);
+  const res2 = await rt.executeProposal({ actions: [{ id: "w3", type: "state_write", parameters: { key: "balance", value: 1 } }] });
+  assert.equal(res2.results[0]!.status, "failed");
+  assert.match(String(res2.results[0]!.error), /async guard down/);
+  assert.equal(rt.state.get("balance"), 10);
+});
