@@ -323,9 +323,14 @@ export class Runtime {
 
     const denied: Violation[] = [];
     const admission = { state: this.store, ...(scope !== undefined ? { policyScope: scope } : {}) };
-    for (const g of this.admissionGuards) {
-      const found = g.admit(proposal, admission);
-      for (const v of Array.isArray(found) ? found : await found) denied.push(v);
+    try {
+      for (const g of this.admissionGuards) {
+        const found = g.admit(proposal, admission);
+        for (const v of Array.isArray(found) ? found : await found) denied.push(v);
+      }
+    } catch (err) {
+      // The proposal is already received (and journalled): it must complete, or recovery would run it again.
+      denied.push({ source: "admission", name: "admission_guard_error", reason: `an admission guard failed: ${messageOf(err)}` });
     }
     let outcome: RunOutcome;
     if (denied.length > 0) outcome = rejectAtAdmission({ events: this.events, clock: this.clock, ...(tags ? { tags } : {}) }, proposal, denied);

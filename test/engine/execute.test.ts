@@ -294,3 +294,15 @@ test("a guard that throws fails its action and the run rolls back, instead of re
   assert.match(String(res2.results[0]!.error), /async guard down/);
   assert.equal(rt.state.get("balance"), 10);
 });
+
+test("an admission guard that throws rejects the proposal with a completed record, instead of leaving it received but unfinished", async () => {
+  const rt = runtime();
+  rt.addAdmissionGuard({ admit: () => Promise.reject(new Error("quota service down")) });
+  const res = await rt.executeProposal({ actions: [{ id: "w1", type: "state_write", parameters: { key: "k", value: 1 } }] });
+  assert.equal(res.results[0]!.status, "rejected");
+  assert.match(String(res.results[0]!.error), /admission_guard_error: an admission guard failed: quota service down/);
+  assert.equal(rt.state.exists("k"), false);
+  const completed = rt.events.query({ kinds: ["proposal_completed"] });
+  assert.equal(completed.length, 1);
+  assert.equal((completed[0]!.data as { status: string }).status, "rejected");
+});
