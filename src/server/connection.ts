@@ -1,4 +1,4 @@
-import { CanceledError, CarError, TimeoutError } from "../errors.ts";
+import { CanceledError, CarError, TimeoutError, messageOf } from "../errors.ts";
 import type { Clock } from "../engine/clock.ts";
 import type { Runtime } from "../engine/runtime.ts";
 import { reasonOf, reasonText } from "../engine/clock.ts";
@@ -86,15 +86,25 @@ export class Connection implements Session {
     if (typeof Blob !== "undefined" && data instanceof Blob) {
       this.queued++;
       this.inbox = this.inbox.then(async () => {
-        const bytes = new Uint8Array(await data.arrayBuffer());
+        let bytes: Uint8Array;
+        try {
+          bytes = new Uint8Array(await data.arrayBuffer());
+        } catch (err) {
+          this.queued--;
+          this.deps.metrics.framesRejected++;
+          return this.sendError(null, { code: RpcCode.ParseError, message: `parse error: binary frame could not be read (${messageOf(err)})` }, "msgpack");
+        }
         this.queued--;
         this.handleFrame(bytes);
-      });
+      }).catch(this.inboxFailed);
       return;
     }
-    if (this.queued > 0) this.inbox = this.inbox.then(() => this.handleFrame(data as RawFrame));
+    if (this.queued > 0) this.inbox = this.inbox.then(() => this.handleFrame(data as RawFrame)).catch(this.inboxFailed);
     else this.handleFrame(data as RawFrame);
   }
+
+  /** A queued frame that failed must neither go unhandled nor stall the frames queued after it. */
+  private readonly inboxFailed = (err: unknown): void => this.deps.log(`frame handling failed: ${messageOf(err)}`);
 
   private handleFrame(data: RawFrame): void {
     if (this.closed) return;

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ServerCore } from "../../src/server/core.ts";
 import type { Connection } from "../../src/server/connection.ts";
+import { decodeFrame } from "../../src/protocol/codec.ts";
 
 function open(): { conn: Connection; sent: Array<Record<string, unknown>> } {
   const core = new ServerCore({ settings: { auth: false } });
@@ -67,4 +68,28 @@ test("64 proposals in flight on one connection all succeed, with no listener-lea
   } finally {
     process.off("warning", onWarning);
   }
+});
+
+test("a binary frame that cannot be read is answered with a parse error, and the frames queued after it still run", async () => {
+  const core = new ServerCore({ settings: { auth: false } });
+  const sent: Array<Record<string, unknown>> = [];
+  const conn = core.openConnection({ send: (d) => void sent.push(decodeFrame(d).value as Record<string, unknown>), close: () => {} })!;
+  const unreadable = new Blob([new Uint8Array([1])]);
+  Object.defineProperty(unreadable, "arrayBuffer", { value: () => Promise.reject(new Error("stream reset")) });
+  const received: unknown[] = [];
+  const onUnhandled = (r: unknown) => void received.push(r);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    conn.receive(unreadable);
+    conn.receive(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "server.nope" }));
+    for (let i = 0; i < 20 && sent.length < 2; i++) await tick();
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+  assert.deepEqual(received, []);
+  assert.equal(sent.length, 2);
+  assert.equal((sent[0]!["error"] as { code: number }).code, -32700);
+  assert.match(String((sent[0]!["error"] as { message: string }).message), /could not be read \(stream reset\)/);
+  assert.equal(sent[1]!["id"], 1);
+  assert.equal((sent[1]!["error"] as { code: number }).code, -32601);
 });
