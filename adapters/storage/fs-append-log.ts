@@ -172,14 +172,28 @@ class FsAppendLog implements AppendLog {
         await unlink(tmp).catch(() => {});
         throw ioError(COMPONENT, "compacting", this.path, err);
       }
+      // Opened before the rename, so that no failure can leave this log appending to the replaced (unlinked) file.
+      let next: FileHandle;
+      try {
+        next = await open(tmp, "r+");
+      } catch (err) {
+        await unlink(tmp).catch(() => {});
+        throw ioError(COMPONENT, "compacting", this.path, err);
+      }
       // From the rename on, the compacted file is the log; a crash before it leaves the old one.
-      await rename(tmp, this.path);
-      await fsyncDir(dirname(this.path));
+      try {
+        await rename(tmp, this.path);
+      } catch (err) {
+        await next.close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+        throw ioError(COMPONENT, "compacting", this.path, err);
+      }
       const old = this.fh;
-      this.fh = await open(this.path, "r+");
+      this.fh = next;
       this.end = outEnd;
       this.generation++;
       await old.close().catch(() => {});
+      await fsyncDir(dirname(this.path)).catch((err: unknown) => Promise.reject(ioError(COMPONENT, "compacting", this.path, err)));
     });
   }
 
