@@ -279,6 +279,11 @@ function encode(event: object): Uint8Array {
   return encoder.encode(`{"v":${EVENT_JOURNAL_VERSION},"event":${JSON.stringify(event)}}`);
 }
 
+/** What makes `value` unstorable in a journal record (e.g. ` is a Date`, after its path), or undefined when it is plain JSON. */
+export function journalValueProblem(value: unknown): string | undefined {
+  return notJson(value, 0);
+}
+
 /**
  * Like storage's checkValue (undefined properties allowed) without its cycle set: this runs per
  * event. Returns what is wrong, the path built on the way back up (only on failure).

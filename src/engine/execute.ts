@@ -34,6 +34,11 @@ export interface ExecutionContext {
    * level is durable before the next one runs). If it throws, the run stops, rolls back and rethrows.
    */
   barrier?: () => Promise<void>;
+  /**
+   * What makes a tool's output unrecordable (a durable journal takes JSON only), or undefined.
+   * Such an output fails its action instead of breaking the journal for every later run.
+   */
+  outputProblem?: (output: unknown) => string | undefined;
 }
 
 /** What a resumed run takes over from its interrupted first run (see durable-recover.ts). */
@@ -368,6 +373,8 @@ export async function runProposal(ctx: ExecutionContext, proposal: ActionProposa
       case "tool_call": {
         const raw = await attemptTool(a, parameters, attempt);
         const output = raw === undefined ? null : raw;
+        const problem = ctx.outputProblem?.(output);
+        if (problem !== undefined) throw new ActionFailure(`tool output cannot be journalled: output${problem} (durable runtimes record JSON values only)`, "validation");
         const changes: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(a.expected_effects)) {
           changes[k] = resolveReferences(v, (id) => (id === a.id ? output : outputs.get(id) ?? null));

@@ -10,7 +10,7 @@ import { parseCheckpoint, type Checkpoint, type RestoreReport } from "./checkpoi
 import { systemClock, type Clock } from "./clock.ts";
 import { buildDag, type Dag } from "./dag.ts";
 import { EventLog, type EventInit } from "./event-log.ts";
-import { DurableJournal, type DurabilityOptions, type JournalCompaction } from "./durable-journal.ts";
+import { DurableJournal, journalValueProblem, type DurabilityOptions, type JournalCompaction } from "./durable-journal.ts";
 import { recoverRuntime, type RecoveryReport } from "./durable-recover.ts";
 import { runProposal, type ExecutionContext, type ResumeState, type RunOutcome } from "./execute.ts";
 import type { ActionGuard, ProposalGuard, ToolMiddleware, Violation } from "./hooks.ts";
@@ -436,7 +436,7 @@ export class Runtime {
       guards: [...this.guards],
       middleware: [...this.middleware],
       maxConcurrentActions: this.options.maxConcurrentActions ?? 64,
-      ...(this.durable ? { barrier: () => this.durable!.flush() } : {}),
+      ...(this.durable ? { barrier: () => this.durable!.flush(), outputProblem: journalValueProblem } : {}),
       retryBaseDelayMs: this.options.retryBaseDelayMs ?? 100,
       ...(this.options.eventTags ? { eventTags: this.options.eventTags } : {}),
     };

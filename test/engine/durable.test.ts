@@ -212,3 +212,25 @@ test("an invalid proposal and an admission rejection are journalled before the c
   assert.equal(res.results[0]!.status, "rejected");
   assert.equal((await readJournal(log)).at(-1)!.data["status"], "rejected");
 });
+
+test("a tool output JSON cannot hold fails its action; the journal keeps working for later proposals", async () => {
+  const log = createMemoryAppendLog();
+  const rt = new Runtime({ journal: log });
+  rt.registerTool({ name: "now" }, () => ({ when: new Date(0) }));
+  await rt.recover();
+  rt.state.set("k", 0);
+  const first = await rt.executeProposal({ actions: [
+    { id: "w", type: "state_write", parameters: { key: "k", value: 1 } },
+    { id: "a", type: "tool_call", tool: "now", dependencies: ["w"] },
+  ] });
+  assert.equal(first.results[1]!.status, "failed");
+  assert.match(String(first.results[1]!.error), /output\.when is a Date/);
+  assert.equal(rt.state.get("k"), 0);
+  const second = await rt.executeProposal({ actions: [{ id: "b", type: "state_write", parameters: { key: "k", value: 2 } }] });
+  assert.equal(second.results[0]!.status, "succeeded");
+  await rt.flushJournal();
+  const again = new Runtime({ journal: log });
+  again.registerTool({ name: "now" }, () => ({ when: 0 }));
+  await again.recover();
+  assert.equal(again.state.get("k"), 2);
+});
