@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
@@ -81,7 +82,12 @@ test("stale locks are recovered: dead pid, and our own pid left by an earlier pr
     await mkdir(root, { recursive: true });
     await writeFile(join(root, "LOCK"), JSON.stringify({ pid, hostname: hostname() }));
     const s = await createFsStorage({ root });
+    // The stale holder was replaced by this open, not left in place.
+    const holder = JSON.parse(await readFile(join(root, "LOCK"), "utf8")) as { pid: number; token?: string };
+    assert.equal(holder.pid, process.pid);
+    assert.equal(typeof holder.token, "string");
     await s.close();
+    assert.equal(existsSync(join(root, "LOCK")), false);
   }
 });
 
