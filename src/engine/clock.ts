@@ -8,11 +8,23 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): () => void;
 }
 
+/** Longest delay `setTimeout` takes as given (2³¹−1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The wall clock and the platform's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const h = setTimeout(fn, ms);
+    if (ms <= MAX_TIMER_MS) {
+      const h = setTimeout(fn, ms);
+      return () => clearTimeout(h);
+    }
+    // Platforms fire a longer delay at once (it overflows a 32-bit int): wait in slices instead.
+    let h: ReturnType<typeof setTimeout>;
+    const arm = (left: number) => {
+      h = left > MAX_TIMER_MS ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS) : setTimeout(fn, left);
+    };
+    arm(ms);
     return () => clearTimeout(h);
   },
 };
