@@ -61,16 +61,20 @@ export function httpModelFiles(base: string, fetchImpl: typeof fetch = fetch): M
 export async function readJson(files: ModelFiles, name: string, signal?: AbortSignal): Promise<unknown> {
   const bytes = await files.read(name, signal ? { signal } : {});
   if (!bytes) throw new CarError("not_found", "inference:files", `${files.location}: missing ${name}`);
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new CarError("invalid_input", "inference:files", `${files.location}${name}: not JSON (${(err as Error).message})`);
-  }
+  return parseJsonFile(files, name, bytes);
 }
 
 /** Reads an optional JSON file (undefined when absent). */
 export async function readOptionalJson(files: ModelFiles, name: string, signal?: AbortSignal): Promise<unknown> {
   const bytes = await files.read(name, signal ? { signal } : {});
   if (!bytes) return undefined;
-  return JSON.parse(new TextDecoder().decode(bytes));
+  return parseJsonFile(files, name, bytes);
+}
+
+function parseJsonFile(files: ModelFiles, name: string, bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new CarError("invalid_input", "inference:files", `${files.location}${name}: not JSON (${(err as Error).message})`);
+  }
 }
