@@ -94,7 +94,9 @@ function send(c: Context, enc: Encoding, msg: object, status: 200 | 413 | 503 = 
   try {
     frame = encodeFrame(msg, enc);
   } catch (err) {
-    frame = encodeFrame(errorMessage(null, { code: RpcCode.Internal, message: `internal error: result could not be encoded: ${(err as Error).message}` }), enc);
+    // Still the answer to the request: keep its id, as the WebSocket path does.
+    const id = (msg as { id?: RpcId }).id ?? null;
+    frame = encodeFrame(errorMessage(id, { code: RpcCode.Internal, message: `internal error: result could not be encoded: ${(err as Error).message}` }), enc);
   }
   if (typeof frame === "string") return c.body(frame, status, { "content-type": "application/json" });
   return c.body(frame as Uint8Array<ArrayBuffer>, status, { "content-type": MSGPACK });

@@ -156,3 +156,9 @@ test("CarClient reconnects after the daemon restarts on the same port; onReconne
     client.close();
   }
 });
+
+test("POST /rpc: a result that cannot be encoded is answered -32603 under the request's id", async () => {
+  const app = createApp({ settings: { auth: false }, methods: [{ "demo.big": method(z.object({}), () => ({ n: 1n })) }] });
+  const res = await app.fetch(new Request("http://x/rpc", { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "demo.big" }) }));
+  expectError((await res.json()) as Record<string, unknown>, -32603, 7);
+});
