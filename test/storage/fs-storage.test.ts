@@ -112,7 +112,7 @@ test("an interrupted batch is finished on open", async () => {
   s = await createFsStorage({ root });
   assert.deepEqual(await s.list(), ["a", "c"]);
   assert.deepEqual(await s.get("a"), { new: true });
-  await assert.rejects(stat(join(root, "BATCH")), "the intent is removed once applied");
+  await assert.rejects(stat(join(root, "BATCH")), { code: "ENOENT" }, "the intent is removed once applied");
   await s.close();
 });
 
