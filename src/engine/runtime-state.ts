@@ -9,6 +9,8 @@ export class RuntimeState {
   constructor(
     private readonly store: StateStore,
     private readonly onChange: StateChangeSink,
+    /** Refuses values before they are stored (a durable runtime's journal takes JSON only). */
+    private readonly check?: (values: Record<string, unknown>) => void,
   ) {}
 
   /** The value at `key`, or `null` when absent. */
@@ -17,6 +19,7 @@ export class RuntimeState {
   }
 
   set(key: string, value: unknown): void {
+    this.check?.({ [key]: value });
     this.store.set(key, value);
     this.onChange({ [key]: value === undefined ? null : value }, undefined, "direct");
   }
@@ -24,6 +27,7 @@ export class RuntimeState {
   /** Sets several keys at once (one event). */
   merge(values: StateSnapshot): void {
     if (Object.keys(values).length === 0) return;
+    this.check?.(values);
     for (const [k, v] of Object.entries(values)) this.store.set(k, v);
     this.onChange({ ...values }, undefined, "direct");
   }
@@ -49,6 +53,7 @@ export class RuntimeState {
 
   /** Replaces the whole state with `snap`, logging only the difference (one event, none if equal). */
   replace(snap: StateSnapshot, source: string): void {
+    this.check?.(snap);
     const current = this.store.snapshot();
     const changes: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(snap)) if (!Object.hasOwn(current, k) || !jsonEqual(current[k], v)) changes[k] = v;

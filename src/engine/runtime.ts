@@ -111,8 +111,11 @@ export class Runtime {
     this.random = options.random ?? systemRandom;
     this.executor = options.executor;
     this.events = new EventLog({ clock: this.clock, maxEvents: options.maxEvents ?? 100_000 });
-    this.state = new RuntimeState(this.store, (changes, deleted, source) =>
-      this.events.append({ ...this.options.eventTags, kind: "state_changed", data: { changes, ...(deleted ? { deleted } : {}), source } }),
+    this.state = new RuntimeState(
+      this.store,
+      (changes, deleted, source) => this.events.append({ ...this.options.eventTags, kind: "state_changed", data: { changes, ...(deleted ? { deleted } : {}), source } }),
+      // Refused up front: once in an event, such a value would break the journal for good.
+      options.journal ? (values) => refuseUnjournallable(values, "state") : undefined,
     );
     this.policies = new PolicyEngine({ clock: this.clock, random: this.random, ...(options.maxPolicyScopes !== undefined ? { maxScopes: options.maxPolicyScopes } : {}) });
     this.rateLimiter = new RateLimiter(this.clock, this.tools);
@@ -308,6 +311,7 @@ export class Runtime {
     if (scope !== undefined && !this.policies.hasScope(scope)) throw new CarError("not_found", "policies", `no open policy scope "${scope}"`);
     const tags = this.tags(scope);
     const proposal = normalizeProposal(input, this.clock, this.random);
+    if (this.durable) refuseUnjournallable(proposal, "proposal");
     const received = () => this.events.append({ ...tags, kind: "proposal_received", proposal_id: proposal.id, data: { source: proposal.source, action_count: proposal.actions.length, proposal } });
     let dag: Dag;
     try {
@@ -446,4 +450,10 @@ export class Runtime {
 /** True when `err` is a CarError with the given code. */
 export function isCarError(err: unknown, code?: CarError["code"]): err is CarError {
   return err instanceof CarError && (code === undefined || err.code === code);
+}
+
+/** A durable runtime's refusal of a value its journal (JSON only) could not record. */
+function refuseUnjournallable(value: unknown, what: string): void {
+  const problem = journalValueProblem(value);
+  if (problem !== undefined) throw new CarError("invalid_input", "engine:durable", `${what}${problem}: durable runtimes record JSON values only`);
 }

@@ -234,3 +234,26 @@ test("a tool output JSON cannot hold fails its action; the journal keeps working
   await again.recover();
   assert.equal(again.state.get("k"), 2);
 });
+
+test("state writes and proposals JSON cannot hold are refused up front (invalid_input); the journal keeps working", async () => {
+  const log = createMemoryAppendLog();
+  const rt = new Runtime({ journal: log });
+  await rt.recover();
+  const refused = (e: unknown) => e instanceof CarError && e.code === "invalid_input";
+  assert.throws(() => rt.state.set("d", new Date(0)), (e: unknown) => refused(e) && /state\.d is a Date/.test((e as Error).message));
+  assert.throws(() => rt.state.merge({ ok: 1, bin: new Uint8Array([1]) }), (e: unknown) => refused(e) && /state\.bin is a Uint8Array/.test((e as Error).message));
+  assert.equal(rt.state.exists("d"), false);
+  assert.equal(rt.state.exists("ok"), false);
+  await assert.rejects(rt.executeProposal({ actions: [{ id: "w", type: "state_write", parameters: { key: "k", value: new Date(0) } }] }), refused);
+  rt.state.set("k", 1);
+  const ok = await rt.executeProposal({ actions: [{ id: "w", type: "state_write", parameters: { key: "k", value: 2 } }] });
+  assert.equal(ok.results[0]!.status, "succeeded");
+  await rt.flushJournal();
+  const again = new Runtime({ journal: log });
+  await again.recover();
+  assert.equal(again.state.get("k"), 2);
+  // Without a journal nothing is refused.
+  const plain = new Runtime();
+  plain.state.set("d", new Date(0));
+  assert.ok(plain.state.get("d") instanceof Date);
+});
