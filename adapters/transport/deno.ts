@@ -44,7 +44,10 @@ export const denoTransport: Transport = {
       close: async () => {
         shuttingDown ??= server.shutdown();
         // shutdown() waits for open connections; the daemon closed its sockets already, so cap the wait.
-        await Promise.race([shuttingDown, new Promise((r) => setTimeout(r, 1000))]);
+        let capped: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([shuttingDown, new Promise((r) => (capped = setTimeout(r, 1000)))]);
+        // A pending cap would keep the process alive for up to a second after close.
+        clearTimeout(capped);
       },
     };
   },
