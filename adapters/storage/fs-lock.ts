@@ -65,8 +65,9 @@ export async function acquireFileLock(path: string, component: string, what: str
 async function tryCreate(abs: string, content: string): Promise<boolean> {
   // Write the content first and link it into place, so a lock file is never seen half-written.
   const tmp = `${abs}.${tempName("new")}`;
-  await writeFile(tmp, content, { mode: 0o600 });
   try {
+    // Inside the try: a write that fails midway (disk full) must not leave the temp file behind.
+    await writeFile(tmp, content, { mode: 0o600 });
     await link(tmp, abs);
     return true;
   } catch (err) {
