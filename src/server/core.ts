@@ -88,9 +88,13 @@ export class ServerCore {
     return rt;
   };
 
-  /** A session's Runtime, journaled when `journalFor` gives it a journal (closed with the session). */
+  /**
+   * A session's Runtime, journaled when `journalFor` gives it a journal (closed with the session).
+   * Only WebSocket sessions journal: a `POST /rpc` session lives for one request, and a file per
+   * request would fill the disk under a busy HTTP client.
+   */
   private defaultRuntime(session: Session): Runtime {
-    const journal = this.options.journalFor?.(session);
+    const journal = session.transport === "websocket" ? this.options.journalFor?.(session) : undefined;
     const rt = new Runtime({ clock: this.clock, random: this.random, maxEvents: this.settings.maxSessionEvents, eventTags: { client_id: session.id }, ...(journal ? { journal } : {}) });
     if (journal) {
       session.onClose(() => {
