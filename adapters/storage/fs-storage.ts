@@ -2,11 +2,11 @@ import { mkdir, open, readdir, readFile, rm, stat, unlink } from "node:fs/promis
 import { join, resolve } from "node:path";
 import { systemClock, type Clock } from "../../src/engine/clock.ts";
 import { CarError } from "../../src/errors.ts";
-import { checkKey, checkPrefix, checkTtl, compareKeys, MAX_KEY_BYTES } from "../../src/storage/keys.ts";
+import { checkKey, checkPrefix, compareKeys, MAX_KEY_BYTES } from "../../src/storage/keys.ts";
 import { closedError } from "../../src/storage/records.ts";
 import { RwLock } from "../../src/storage/rw-lock.ts";
 import type { BatchOp, CompareAndSetOptions, Storage, StorageValue } from "../../src/storage/storage.ts";
-import { checkValue, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
+import { checkCompareAndSet, checkValue, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
 import { decodeBatch, encodeBatch, type PreparedOp } from "./fs-batch.ts";
 import { fsyncDir, ioError, isErrno, readAt, tempName, writeFileAtomic } from "./fs-files.ts";
 import { isHashedName, keyToName, nameToKey } from "./fs-key-names.ts";
@@ -199,10 +199,7 @@ class FsStorage implements Storage {
 
   async compareAndSet(key: string, expected: StorageValue | undefined, value: StorageValue, options?: CompareAndSetOptions): Promise<boolean> {
     this.ready();
-    checkKey(key, COMPONENT);
-    if (expected !== undefined) checkValue(expected, COMPONENT);
-    checkValue(value, COMPONENT);
-    checkTtl(options?.ttlMs, COMPONENT);
+    checkCompareAndSet(key, expected, value, options?.ttlMs, COMPONENT);
     const bytes = encodeValue(value);
     return this.rw.write(() =>
       this.guard("compareAndSet", async () => {

@@ -1,9 +1,9 @@
 import { systemClock, type Clock } from "../../src/engine/clock.ts";
 import { CarError } from "../../src/errors.ts";
-import { checkKey, checkPrefix, checkTtl, compareKeys } from "../../src/storage/keys.ts";
+import { checkKey, checkPrefix, compareKeys } from "../../src/storage/keys.ts";
 import { closedError } from "../../src/storage/records.ts";
 import type { BatchOp, CompareAndSetOptions, Storage, StorageValue } from "../../src/storage/storage.ts";
-import { checkValue, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
+import { checkCompareAndSet, checkValue, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
 import { openIdbStore, prefixRange, type IdbStore } from "./indexeddb-tx.ts";
 
 export { createIndexedDbAppendLog, type IndexedDbAppendLogOptions } from "./indexeddb-log.ts";
@@ -137,10 +137,7 @@ class IdbStorage implements Storage {
 
   async compareAndSet(key: string, expected: StorageValue | undefined, value: StorageValue, options?: CompareAndSetOptions): Promise<boolean> {
     this.ready();
-    checkKey(key, COMPONENT);
-    if (expected !== undefined) checkValue(expected, COMPONENT);
-    checkValue(value, COMPONENT);
-    checkTtl(options?.ttlMs, COMPONENT);
+    checkCompareAndSet(key, expected, value, options?.ttlMs, COMPONENT);
     const now = this.clock.now();
     const expiresAt = options?.ttlMs !== undefined ? now + options.ttlMs : undefined;
     const rec: StoredRecord = expiresAt !== undefined ? { v: encodeValue(value), e: expiresAt } : { v: encodeValue(value) };

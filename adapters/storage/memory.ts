@@ -1,9 +1,9 @@
 import { CarError } from "../../src/errors.ts";
 import { systemClock, type Clock } from "../../src/engine/clock.ts";
-import { checkKey, checkPrefix, checkTtl, compareKeys } from "../../src/storage/keys.ts";
+import { checkKey, checkPrefix, compareKeys } from "../../src/storage/keys.ts";
 import { checkRecord, closedError, resolveMaxRecordBytes } from "../../src/storage/records.ts";
 import type { AppendLog, BatchOp, CompareAndSetOptions, LogRecord, Storage, StorageValue } from "../../src/storage/storage.ts";
-import { checkValue, copyBytes, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
+import { checkCompareAndSet, checkValue, copyBytes, decodeValue, encodeValue, valuesEqual } from "../../src/storage/values.ts";
 
 const COMPONENT = "storage:memory";
 
@@ -90,10 +90,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
     },
     async compareAndSet(key: string, expected: StorageValue | undefined, value: StorageValue, opts?: CompareAndSetOptions) {
       open();
-      checkKey(key, COMPONENT);
-      if (expected !== undefined) checkValue(expected, COMPONENT);
-      checkValue(value, COMPONENT);
-      checkTtl(opts?.ttlMs, COMPONENT);
+      checkCompareAndSet(key, expected, value, opts?.ttlMs, COMPONENT);
       const cur = live(key);
       const current = cur ? decodeValue(cur.bytes, { component: COMPONENT, key }) : undefined;
       if (!valuesEqual(current, expected)) return false;

@@ -1,6 +1,7 @@
 import { CarError } from "../errors.ts";
 import type { JsonValue } from "../ir/json.ts";
 import type { StorageValue } from "./storage.ts";
+import { checkKey, checkTtl } from "./keys.ts";
 
 /** Deepest JSON nesting a value may have; deeper values are refused rather than overflowing the stack. */
 export const MAX_JSON_DEPTH = 512;
@@ -136,4 +137,12 @@ function jsonEqual(a: JsonValue, b: JsonValue): boolean {
  */
 export function copyBytes(data: Uint8Array): Uint8Array {
   return new Uint8Array(data);
+}
+
+/** Validates every argument of `Storage.compareAndSet` the same way in every adapter. */
+export function checkCompareAndSet(key: unknown, expected: unknown, value: unknown, ttlMs: unknown, component: string): void {
+  checkKey(key, component);
+  if (expected !== undefined) checkValue(expected, component);
+  checkValue(value, component);
+  checkTtl(ttlMs, component);
 }
