@@ -33,7 +33,12 @@ export async function runScript(rt: RuntimeName, script: string, args: string[],
   const command = daemonCommand(rt);
   if ("skip" in command) throw new Error(command.skip);
   const argv = rt === "node" ? ["--import", "tsx", script] : rt === "bun" ? [script] : ["run", "-A", script];
-  const proc = spawn(command.cmd, [...argv, ...args], { cwd: ROOT, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  return runToExit(command.cmd, [...argv, ...args], env);
+}
+
+/** Spawns a command in the repository, collects its output, and kills it after 60 s. */
+async function runToExit(cmd: string, argv: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.add(proc);
   let out = "";
   let err = "";
@@ -149,14 +154,9 @@ export async function runRefused(rt: RuntimeName, args: string[], env: Record<st
   const command = daemonCommand(rt);
   if ("skip" in command) throw new Error(command.skip);
   const carHome = mkdtempSync(join(tmpdir(), `car-daemon-${rt}-`));
-  const proc = spawn(command.cmd, [...command.args, ...args], { cwd: ROOT, env: { ...process.env, CAR_HOME: carHome, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  proc.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  proc.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
-  const code = await new Promise<number | null>((res) => proc.once("exit", (c) => res(c)));
-  clearTimeout(timer);
-  rmSync(carHome, { recursive: true, force: true });
-  return { code, stdout: out, stderr: err };
+  try {
+    return await runToExit(command.cmd, [...command.args, ...args], { CAR_HOME: carHome, ...env });
+  } finally {
+    rmSync(carHome, { recursive: true, force: true });
+  }
 }
